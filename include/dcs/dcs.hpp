@@ -1,0 +1,9 @@
+// Umbrella header: everything an embedding daemon needs.
+#pragma once
+
+#include "dcs/errors.hpp"
+#include "dcs/etcd3/client.hpp"
+#include "dcs/etcd3/config.hpp"
+#include "dcs/etcd3/errors.hpp"
+#include "dcs/observer.hpp"
+#include "dcs/version.hpp"

@@ -1,0 +1,92 @@
+// Etcd3Client: a generic etcd v3 client over etcd's JSON (gRPC-gateway) HTTP API. It knows
+// nothing of Patroni keys; the DCS layer (Etcd3) builds on it.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "dcs/etcd3/cluster_info.hpp"
+#include "dcs/etcd3/config.hpp"
+#include "dcs/etcd3/errors.hpp"
+#include "dcs/etcd3/kv.hpp"
+#include "dcs/etcd3/lease.hpp"
+#include "dcs/etcd3/txn.hpp"
+#include "dcs/etcd3/watch.hpp"
+#include "dcs/export.hpp"
+
+namespace dcs::etcd3 {
+
+/// How one client call spends its time budget across `nodes` endpoints (Patroni's table): how
+/// many endpoints are tried, the total timeout of each HTTP attempt, and how often a failed
+/// connection to the same endpoint is re-attempted.
+struct RequestTimeouts {
+  std::size_t nodes = 0;
+  std::chrono::milliseconds per_node{0};
+  int retries = 0;
+};
+DCS_EXPORT RequestTimeouts request_timeouts(std::size_t nodes, std::chrono::milliseconds budget);
+
+/// Thread-safe: the HA loop and a watcher thread may call one client concurrently. Each thread
+/// gets a kept-alive connection of its own (no TCP handshake per request, TCP_NODELAY on);
+/// a watch uses a dedicated connection for as long as it runs.
+///
+/// Errors: every call throws an EtcdException subclass: Etcd3ClientError children for etcd's
+/// own errors, EtcdConnectionFailed when no answer came, MalformedResponse for an answer that is
+/// not etcd JSON, UnsupportedEtcdVersion for a server older than 3.0.4.
+class DCS_EXPORT Etcd3Client {
+ public:
+  /// Does no network I/O; the API prefix is detected (GET /version) on the first call.
+  explicit Etcd3Client(Etcd3Options options);
+  ~Etcd3Client();
+  Etcd3Client(const Etcd3Client&) = delete;
+  Etcd3Client& operator=(const Etcd3Client&) = delete;
+
+  RangeResponse range(const RangeRequest& request);
+  PutResponse put(const PutRequest& request);
+  DeleteRangeResponse delete_range(const DeleteRangeRequest& request);
+  TxnResponse txn(const TxnRequest& request);
+  ResponseHeader compact(const CompactionRequest& request);
+
+  LeaseGrantResponse lease_grant(std::int64_t ttl_seconds, std::int64_t id = 0);
+  /// One keepalive round trip. A lease that no longer exists is not an error: the answer has
+  /// ttl 0 (alive() is false).
+  LeaseKeepAliveResponse lease_keepalive(std::int64_t id);
+  LeaseRevokeResponse lease_revoke(std::int64_t id);
+  LeaseTimeToLiveResponse lease_time_to_live(std::int64_t id, bool keys = false);
+
+  /// Sends name and password (never a token) and, on success, uses the returned token for every
+  /// later request. The password is never logged nor put in an exception message.
+  AuthenticateResponse authenticate(const std::string& name, const std::string& password);
+  /// Drops the token: later requests carry no Authorization header.
+  void clear_token();
+
+  MemberListResponse member_list();
+  StatusResponse status();
+
+  /// GET /version, then selects the API prefix for that cluster version: /v3alpha below 3.3,
+  /// /v3beta for 3.3, /v3 from 3.4. Throws UnsupportedEtcdVersion below server 3.0.4 or cluster
+  /// 3.0.
+  VersionInfo detect_version();
+  /// "/v3", "/v3beta" or "/v3alpha"; detects the version first if that has not happened yet.
+  std::string api_prefix();
+
+  /// Opens a watch stream and hands every message to `on_response` until one of:
+  /// - `canceller.cancel()` from another thread: returns normally;
+  /// - the server cancels the watch (compaction, auth): throws Etcd3WatchCanceled;
+  /// - an error object in the stream: throws the mapped Etcd3ClientError;
+  /// - the connection breaks, the stream ends, or nothing arrives for `idle_timeout` (when
+  ///   non-zero): throws EtcdConnectionFailed; a stream cut inside a message: MalformedResponse.
+  void watch(const WatchCreateRequest& request, const WatchCallback& on_response, WatchCanceller& canceller,
+             std::chrono::milliseconds idle_timeout = std::chrono::milliseconds{0});
+
+  /// The endpoint requests currently go to.
+  std::string current_endpoint() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dcs::etcd3
