@@ -1,0 +1,150 @@
+// Etcd3Client against the raw libcurl floor, on the same etcd in the same run.
+//
+//   client_bench --endpoint http://127.0.0.1:2379 [google benchmark flags]
+//
+// Each pair of benchmarks sends the same JSON body: the raw loop posts a pre-built body and
+// ignores the answer; the client encodes the request, parses and decodes the answer. The pairs
+// run interleaved (raw, client, raw, client, ...) with repetitions, and the median ratio
+// client / raw is printed at the end; the target is <= 1.15.
+#include <benchmark/benchmark.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <dcs/dcs.hpp>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "raw_curl_loop.hpp"
+
+namespace {
+
+using namespace dcs::etcd3;
+
+std::string g_endpoint = "http://127.0.0.1:2379";
+const std::string kKey = "/libdcs-bench/service/demo/members/node1";
+const std::string kValue =
+    R"({"conn_url":"postgres://127.0.0.1:5432/postgres","api_url":"http://127.0.0.1:8008/patroni","state":"running","role":"primary","version":"4.1.4","xlog_location":67108864,"timeline":1})";
+
+// Base64 of the key and value, computed once, exactly as the client puts them on the wire.
+std::string base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+Etcd3Client& client() {
+  static Etcd3Client instance([] {
+    Etcd3Options options;
+    options.endpoints = {g_endpoint};
+    return options;
+  }());
+  return instance;
+}
+
+RawCurlLoop& raw() {
+  static RawCurlLoop instance;
+  return instance;
+}
+
+void BM_Range_Raw(benchmark::State& state) {
+  const std::string url = g_endpoint + "/v3/kv/range";
+  const std::string body = R"({"key":")" + base64(kKey) + R"("})";
+  for (auto _ : state) {
+    if (raw().post(url, body) != 200) state.SkipWithError("raw range failed");
+  }
+}
+
+void BM_Range_Client(benchmark::State& state) {
+  const RangeRequest request{.key = kKey};
+  for (auto _ : state) {
+    auto response = client().range(request);
+    benchmark::DoNotOptimize(response);
+  }
+}
+
+void BM_Put_Raw(benchmark::State& state) {
+  const std::string url = g_endpoint + "/v3/kv/put";
+  const std::string body = R"({"key":")" + base64(kKey) + R"(","value":")" + base64(kValue) + R"("})";
+  for (auto _ : state) {
+    if (raw().post(url, body) != 200) state.SkipWithError("raw put failed");
+  }
+}
+
+void BM_Put_Client(benchmark::State& state) {
+  const PutRequest request{.key = kKey, .value = kValue};
+  for (auto _ : state) {
+    auto response = client().put(request);
+    benchmark::DoNotOptimize(response);
+  }
+}
+
+// Collects the per-repetition times so the ratios can be printed after the console report.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const auto& run : runs) {
+      if (run.run_type != Run::RT_Iteration || run.error_occurred) continue;
+      // Microseconds per operation: every benchmark here is registered with kMicrosecond.
+      samples_[run.run_name.function_name].push_back(run.GetAdjustedRealTime());
+    }
+  }
+
+  void print_ratios() const {
+    std::printf("\n%-8s %12s %12s %8s\n", "op", "raw us", "client us", "ratio");
+    for (const char* op : {"Range", "Put"}) {
+      const double r = median(std::string("BM_") + op + "_Raw");
+      const double c = median(std::string("BM_") + op + "_Client");
+      std::printf("%-8s %12.1f %12.1f %8.3f\n", op, r, c, r > 0 ? c / r : 0.0);
+    }
+  }
+
+ private:
+  double median(const std::string& name) const {
+    auto it = samples_.find(name);
+    if (it == samples_.end() || it->second.empty()) return 0;
+    auto v = it->second;
+    std::sort(v.begin(), v.end());
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+  }
+  std::map<std::string, std::vector<double>> samples_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--endpoint") == 0 && i + 1 < argc) {
+      g_endpoint = argv[++i];
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  int bench_argc = static_cast<int>(args.size());
+  benchmark::Initialize(&bench_argc, args.data());
+
+  // Warm both paths (version detection, connection set-up) before measuring.
+  client().put({.key = kKey, .value = kValue});
+  raw().post(g_endpoint + "/v3/kv/range", R"({"key":")" + base64(kKey) + R"("})");
+
+  // Interleave raw and client rounds so that machine noise hits both sides alike.
+  const int rounds = 5;
+  for (int round = 0; round < rounds; ++round) {
+    for (auto [name, fn] : {std::pair{"BM_Range_Raw", &BM_Range_Raw}, std::pair{"BM_Range_Client", &BM_Range_Client},
+                            std::pair{"BM_Put_Raw", &BM_Put_Raw}, std::pair{"BM_Put_Client", &BM_Put_Client}}) {
+      benchmark::RegisterBenchmark(name, fn)->Unit(benchmark::kMicrosecond)->Iterations(1000);
+    }
+  }
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.print_ratios();
+  std::printf("raw loop connections: %ld (keep-alive: expect 1)\n", raw().connects());
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,41 @@
+#include "raw_curl_loop.hpp"
+
+#include <stdexcept>
+
+namespace {
+size_t collect(char* data, size_t size, size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+}  // namespace
+
+RawCurlLoop::RawCurlLoop() : handle_(curl_easy_init()), headers_(nullptr) {
+  headers_ = curl_slist_append(headers_, "Content-Type: application/json");
+  headers_ = curl_slist_append(headers_, "Expect:");
+  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers_);
+  curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response_);
+  curl_easy_setopt(handle_, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(handle_, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(handle_, CURLOPT_TIMEOUT_MS, 10000L);
+}
+
+RawCurlLoop::~RawCurlLoop() {
+  curl_easy_cleanup(handle_);
+  curl_slist_free_all(headers_);
+}
+
+long RawCurlLoop::post(const std::string& url, const std::string& body) {
+  response_.clear();
+  curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(handle_, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  const CURLcode rc = curl_easy_perform(handle_);
+  if (rc != CURLE_OK) throw std::runtime_error(curl_easy_strerror(rc));
+  long status = 0;
+  long new_connects = 0;
+  curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(handle_, CURLINFO_NUM_CONNECTS, &new_connects);
+  connects_ += new_connects;
+  return status;
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Idempotent set-up on a Debian machine: installs every package libdcs needs (apt-get update
+# runs once, and only when something is missing), then configures and builds the release preset
+# (library, examples, benchmarks). Safe to run again and again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  build-essential cmake pkg-config git curl ca-certificates clang-format
+  libcurl4-openssl-dev nlohmann-json3-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  etcd-server etcd-client
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+JOBS=${DCS_JOBS:-$(nproc)}
+cmake --preset release >/dev/null
+cmake --build --preset release -j "$JOBS"
+echo "setup: build/release is ready"

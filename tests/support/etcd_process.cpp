@@ -1,0 +1,425 @@
+#include "support/etcd_process.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <curl/curl.h>
+
+extern char** environ;
+
+namespace dcs::testing {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr std::chrono::seconds kStopTimeout{10};
+
+// A member died while starting: most likely it lost a race for its ports, so start again.
+class MemberExited : public EtcdProcessError {
+ public:
+  using EtcdProcessError::EtcdProcessError;
+};
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+bool is_executable(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// Binds `count` sockets to 127.0.0.1:0 at once (so the ports differ), then closes them.
+std::vector<int> pick_free_ports(std::size_t count) {
+  std::vector<int> fds;
+  std::vector<int> ports;
+  auto close_all = [&] {
+    for (const int fd : fds) ::close(fd);
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      const std::string message = errno_text("socket");
+      close_all();
+      throw EtcdProcessError(message);
+    }
+    fds.push_back(fd);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof(address);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      const std::string message = errno_text("bind 127.0.0.1:0");
+      close_all();
+      throw EtcdProcessError(message);
+    }
+    ports.push_back(ntohs(address.sin_port));
+  }
+  close_all();
+  return ports;
+}
+
+void ensure_curl() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::size_t append_body(char* data, std::size_t size, std::size_t count, void* user) {
+  static_cast<std::string*>(user)->append(data, size * count);
+  return size * count;
+}
+
+HttpResult http_exchange(const std::string& url, const std::string* post_body, const std::string& token,
+                         std::chrono::milliseconds timeout) {
+  ensure_curl();
+  HttpResult result;
+  CURL* curl = curl_easy_init();
+  if (curl == nullptr) throw EtcdProcessError("curl_easy_init failed");
+  char error[CURL_ERROR_SIZE] = {};
+  curl_slist* headers = nullptr;
+  std::string authorization;
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  if (post_body != nullptr) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    if (!token.empty()) {
+      authorization = "Authorization: " + token;
+      headers = curl_slist_append(headers, authorization.c_str());
+    }
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
+  }
+  const CURLcode code = curl_easy_perform(curl);
+  if (code == CURLE_OK) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+  } else {
+    result.status = 0;
+    result.body = std::string(curl_easy_strerror(code)) + (error[0] != '\0' ? std::string(": ") + error : "");
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return result;
+}
+
+}  // namespace
+
+std::string find_etcd_binary() {
+  if (const char* configured = std::getenv("DCS_ETCD_BIN"); configured != nullptr && configured[0] != '\0') {
+    if (!is_executable(configured)) {
+      throw EtcdProcessError(std::string("DCS_ETCD_BIN=") + configured + " is not an executable file");
+    }
+    return configured;
+  }
+  if (const char* path = std::getenv("PATH"); path != nullptr) {
+    std::stringstream dirs(path);
+    std::string dir;
+    while (std::getline(dirs, dir, ':')) {
+      if (dir.empty()) continue;
+      const std::string candidate = dir + "/etcd";
+      if (is_executable(candidate)) return candidate;
+    }
+  }
+  if (is_executable("/usr/bin/etcd")) return "/usr/bin/etcd";
+  throw EtcdProcessError(
+      "etcd binary not found: the integration tests need a real etcd. Install it (Debian: apt-get install etcd-server) "
+      "or point DCS_ETCD_BIN at one.");
+}
+
+int pick_free_port() {
+  return pick_free_ports(1).front();
+}
+
+EtcdProcess::EtcdProcess() : EtcdProcess(Options{}) {}
+
+EtcdProcess::EtcdProcess(Options options) : options_(std::move(options)) {
+  if (options_.members == 0) throw EtcdProcessError("EtcdProcess needs at least one member");
+  if (options_.start_attempts < 1) options_.start_attempts = 1;
+  binary_ = find_etcd_binary();
+
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp != nullptr && tmp[0] != '\0' ? tmp : "/tmp") + "/dcs-etcd-XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) throw EtcdProcessError(errno_text("mkdtemp " + pattern));
+  dir_ = pattern;
+
+  members_.resize(options_.members);
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    members_[i].name = options_.members == 1 ? "n1" : "m" + std::to_string(i + 1);
+  }
+  try {
+    start_all();
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
+
+EtcdProcess::~EtcdProcess() {
+  stop();
+}
+
+void EtcdProcess::start_all() {
+  std::string failure;
+  for (int attempt = 1; attempt <= options_.start_attempts; ++attempt) {
+    const std::vector<int> ports = pick_free_ports(2 * members_.size());
+    std::string initial_cluster;
+    for (std::size_t i = 0; i < members_.size(); ++i) {
+      Member& member = members_[i];
+      member.client_port = ports[2 * i];
+      member.peer_port = ports[2 * i + 1];
+      member.client_url = "http://127.0.0.1:" + std::to_string(member.client_port);
+      member.peer_url = "http://127.0.0.1:" + std::to_string(member.peer_port);
+      initial_cluster += (i == 0 ? "" : ",") + member.name + "=" + member.peer_url;
+    }
+    const std::string token = "dcs-test-" + std::to_string(::getpid()) + "-" + std::to_string(ports.front());
+    for (Member& member : members_) {
+      const std::string data_dir = dir_ + "/" + member.name + ".data";
+      std::error_code ignored;
+      fs::remove_all(data_dir, ignored);  // a previous attempt's data
+      member.args = {binary_,
+                     "--name=" + member.name,
+                     "--data-dir=" + data_dir,
+                     "--listen-client-urls=" + member.client_url,
+                     "--advertise-client-urls=" + member.client_url,
+                     "--listen-peer-urls=" + member.peer_url,
+                     "--initial-advertise-peer-urls=" + member.peer_url,
+                     "--initial-cluster=" + initial_cluster,
+                     "--initial-cluster-state=new",
+                     "--initial-cluster-token=" + token,
+                     "--logger=zap",
+                     "--log-outputs=stderr"};
+      member.args.insert(member.args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
+    }
+    // A member only answers once the cluster has a leader: launch all of them before polling.
+    for (std::size_t i = 0; i < members_.size(); ++i) launch(i);
+    try {
+      for (std::size_t i = 0; i < members_.size(); ++i) wait_ready(i);
+      return;
+    } catch (const MemberExited& e) {
+      failure = e.what();
+      for (Member& member : members_) stop_member(member);
+    }
+  }
+  throw EtcdProcessError("could not start etcd in " + dir_ + ": " + failure);
+}
+
+void EtcdProcess::launch(std::size_t index) {
+  Member& member = members_[index];
+  // Everything the child needs is prepared before fork(): after it only async-signal-safe calls.
+  std::vector<char*> argv;
+  for (std::string& arg : member.args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    if (std::strncmp(*entry, "ETCD_", 5) != 0) envp.push_back(*entry);  // etcd reads ETCD_* as flags
+  }
+  envp.push_back(nullptr);
+
+  const std::string log = log_path(index);
+  const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) throw EtcdProcessError(errno_text("open " + log));
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (null_fd < 0) {
+    const std::string message = errno_text("open /dev/null");
+    ::close(log_fd);
+    throw EtcdProcessError(message);
+  }
+  static constexpr char kExecFailed[] = "etcd_process: execve failed\n";
+  const pid_t parent = ::getpid();
+
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    // Child. Die with the thread that started us, even when it is SIGKILLed.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    sigset_t none;
+    ::sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    ::close_range(3, ~0U, 0);  // no inherited sockets or files (best effort)
+    ::execve(argv[0], argv.data(), envp.data());
+    [[maybe_unused]] const auto written = ::write(STDERR_FILENO, kExecFailed, sizeof(kExecFailed) - 1);
+    ::_exit(127);
+  }
+  const int fork_errno = errno;
+  ::close(log_fd);
+  ::close(null_fd);
+  if (pid < 0) {
+    errno = fork_errno;
+    throw EtcdProcessError(errno_text("fork"));
+  }
+  member.pid = pid;
+}
+
+bool EtcdProcess::alive(Member& member) noexcept {
+  if (member.pid <= 0) return false;
+  int status = 0;
+  const pid_t result = ::waitpid(member.pid, &status, WNOHANG);
+  if (result == 0) return true;
+  if (result < 0 && errno == EINTR) return true;
+  member.pid = -1;  // exited and reaped (or not our child any more)
+  return false;
+}
+
+void EtcdProcess::wait_ready(std::size_t index) {
+  Member& member = members_[index];
+  const auto deadline = Clock::now() + options_.ready_timeout;
+  const std::string url = member.client_url + "/version";
+  while (true) {
+    if (!alive(member)) {
+      throw MemberExited("'" + member.name + "' exited while starting; log " + log_path(index) + ":\n" +
+                         log_tail(index));
+    }
+    const HttpResult answer = http_exchange(url, nullptr, {}, std::chrono::milliseconds{1000});
+    if (answer.status == 200 && answer.body.find("etcdserver") != std::string::npos) return;
+    if (Clock::now() >= deadline) {
+      throw EtcdProcessError("'" + member.name + "' did not answer GET " + url + " within " +
+                             std::to_string(options_.ready_timeout.count()) +
+                             " s (last: " + std::to_string(answer.status) + " " + answer.body + "); log " +
+                             log_path(index) + ":\n" + log_tail(index));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
+  }
+}
+
+void EtcdProcess::stop_member(Member& member) noexcept {
+  if (member.pid <= 0) return;
+  ::kill(member.pid, SIGTERM);
+  ::kill(member.pid, SIGCONT);  // a stopped process cannot act on SIGTERM
+  const auto deadline = Clock::now() + kStopTimeout;
+  while (alive(member) && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds{20});
+  if (member.pid > 0) {
+    ::kill(member.pid, SIGKILL);
+    int status = 0;
+    while (::waitpid(member.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    member.pid = -1;
+  }
+}
+
+void EtcdProcess::stop() noexcept {
+  for (Member& member : members_) stop_member(member);
+  if (!dir_.empty()) {
+    const char* keep = std::getenv("DCS_KEEP_ETCD_DIR");
+    if (keep == nullptr || keep[0] == '\0') {
+      std::error_code ignored;
+      fs::remove_all(dir_, ignored);
+    }
+    dir_.clear();
+  }
+}
+
+void EtcdProcess::check_member(std::size_t member) const {
+  if (member >= members_.size()) {
+    throw EtcdProcessError("no member " + std::to_string(member) + " (cluster of " + std::to_string(members_.size()) +
+                           ")");
+  }
+}
+
+const std::string& EtcdProcess::endpoint(std::size_t member) const {
+  check_member(member);
+  return members_[member].client_url;
+}
+
+std::vector<std::string> EtcdProcess::endpoints() const {
+  std::vector<std::string> urls;
+  for (const Member& member : members_) urls.push_back(member.client_url);
+  return urls;
+}
+
+const std::string& EtcdProcess::name(std::size_t member) const {
+  check_member(member);
+  return members_[member].name;
+}
+
+pid_t EtcdProcess::pid(std::size_t member) const {
+  check_member(member);
+  return members_[member].pid;
+}
+
+bool EtcdProcess::running(std::size_t member) {
+  check_member(member);
+  return alive(members_[member]);
+}
+
+void EtcdProcess::signal(std::size_t index, int signal) {
+  check_member(index);
+  Member& member = members_[index];
+  if (!alive(member)) throw EtcdProcessError("'" + member.name + "' is not running");
+  if (signal == SIGTERM || signal == SIGINT) {
+    stop_member(member);
+    return;
+  }
+  if (::kill(member.pid, signal) != 0) throw EtcdProcessError(errno_text("kill " + std::to_string(member.pid)));
+  if (signal == SIGKILL) {
+    int status = 0;
+    while (::waitpid(member.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    member.pid = -1;
+  }
+}
+
+void EtcdProcess::restart(std::size_t index) {
+  check_member(index);
+  Member& member = members_[index];
+  if (alive(member))
+    throw EtcdProcessError("'" + member.name + "' is still running (pid " + std::to_string(member.pid) + ")");
+  launch(index);  // same flags and data dir: etcd ignores --initial-cluster* then
+  try {
+    wait_ready(index);
+  } catch (...) {
+    stop_member(member);
+    throw;
+  }
+}
+
+std::string EtcdProcess::log_path(std::size_t member) const {
+  check_member(member);
+  return dir_ + "/" + members_[member].name + ".log";
+}
+
+std::string EtcdProcess::log_tail(std::size_t member, std::size_t bytes) const {
+  std::ifstream in(log_path(member), std::ios::binary);
+  if (!in) return "(no log)";
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
+}
+
+HttpResult http_post(const std::string& url, const std::string& body, const std::string& token,
+                     std::chrono::milliseconds timeout) {
+  return http_exchange(url, &body, token, timeout);
+}
+
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout) {
+  return http_exchange(url, nullptr, {}, timeout);
+}
+
+}  // namespace dcs::testing

@@ -1,0 +1,121 @@
+// Throwaway etcd servers for integration tests and benchmarks: each EtcdProcess starts one etcd
+// (or a cluster of several members) as child processes on free 127.0.0.1 ports, in a fresh
+// temporary directory, and removes everything again in its destructor.
+//
+// The etcd binary is $DCS_ETCD_BIN, else `etcd` on PATH, else /usr/bin/etcd. When none exists
+// the constructor throws EtcdProcessError: a test that needs etcd fails, it is never skipped.
+//
+// The children get PR_SET_PDEATHSIG(SIGKILL) tied to the thread that started them, so even a
+// test binary that crashes or is killed leaves no etcd behind. Start (and restart()) members from
+// a thread that outlives them, e.g. the test's main thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dcs::testing {
+
+class EtcdProcessError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The etcd binary to run; throws EtcdProcessError when there is none.
+std::string find_etcd_binary();
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
+int pick_free_port();
+
+class EtcdProcess {
+ public:
+  struct Options {
+    /// 1: a single node; 3: a three-member cluster (any number >= 1 works).
+    std::size_t members = 1;
+    /// Appended to every member's command line, e.g. "--auth-token-ttl=5" or
+    /// "--experimental-watch-progress-notify-interval=1s".
+    std::vector<std::string> extra_flags;
+    /// How long every member may take to answer GET /version.
+    std::chrono::seconds ready_timeout{30};
+    /// Attempts with fresh ports when a member dies while starting (a lost port race).
+    int start_attempts = 3;
+  };
+
+  /// Starts every member, then waits until each one answers GET /version.
+  EtcdProcess();
+  explicit EtcdProcess(Options options);
+  /// Stops every member (SIGCONT + SIGTERM, SIGKILL when it does not exit) and removes the
+  /// temporary directory. Never throws.
+  ~EtcdProcess();
+  EtcdProcess(const EtcdProcess&) = delete;
+  EtcdProcess& operator=(const EtcdProcess&) = delete;
+
+  /// Client URL of member 0, "http://127.0.0.1:<port>".
+  const std::string& endpoint() const { return endpoint(0); }
+  const std::string& endpoint(std::size_t member) const;
+  /// Client URLs of every member, in member order.
+  std::vector<std::string> endpoints() const;
+  std::size_t size() const noexcept { return members_.size(); }
+  /// Member name: "n1" for a single node, "m1".."mN" for a cluster.
+  const std::string& name(std::size_t member) const;
+  /// PID of the member's etcd, or -1 when it is not running.
+  pid_t pid(std::size_t member) const;
+  /// Reaps the member when it has exited.
+  bool running(std::size_t member);
+
+  /// Sends `signal` (SIGSTOP, SIGCONT, SIGKILL, SIGTERM, ...) to the member. After SIGKILL or
+  /// SIGTERM the process is reaped (bounded wait) and the member counts as not running.
+  void signal(std::size_t member, int signal);
+  /// Relaunches a member that is not running with its original flags and data dir, then waits
+  /// until it answers GET /version again.
+  void restart(std::size_t member);
+  /// Stops every member and removes the temporary directory (what the destructor does).
+  void stop() noexcept;
+
+  /// The temporary directory holding the data dirs and logs.
+  const std::string& dir() const noexcept { return dir_; }
+  /// The member's log file (etcd's stdout and stderr).
+  std::string log_path(std::size_t member) const;
+  /// The last `bytes` of the member's log, for failure messages.
+  std::string log_tail(std::size_t member, std::size_t bytes = 4000) const;
+
+ private:
+  struct Member {
+    std::string name;
+    int client_port = 0;
+    int peer_port = 0;
+    std::string client_url;
+    std::string peer_url;
+    std::vector<std::string> args;
+    pid_t pid = -1;
+  };
+
+  void start_all();
+  void launch(std::size_t member);
+  void wait_ready(std::size_t member);
+  void stop_member(Member& member) noexcept;
+  void check_member(std::size_t member) const;
+  /// Reaps the member if it has exited; true while it still runs.
+  bool alive(Member& member) noexcept;
+
+  Options options_;
+  std::string binary_;
+  std::string dir_;
+  std::vector<Member> members_;
+};
+
+/// A raw HTTP exchange with etcd, for what Etcd3Client does not offer (user add, auth enable).
+struct HttpResult {
+  long status = 0;  ///< 0: no answer (connection failed); then `body` holds the curl error
+  std::string body;
+};
+/// POSTs `body` (JSON) to `url`; `token` non-empty: sent as the Authorization header.
+HttpResult http_post(const std::string& url, const std::string& body, const std::string& token = {},
+                     std::chrono::milliseconds timeout = std::chrono::seconds{10});
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::seconds{10});
+
+}  // namespace dcs::testing
