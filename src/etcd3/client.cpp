@@ -21,14 +21,17 @@ std::string excerpt(std::string_view text) {
 }  // namespace
 
 Etcd3Client::Impl::Impl(Etcd3Options opts) : options(std::move(opts)), log(options.log_sink, "etcd3.client") {
-  if (options.endpoints.empty()) throw ConfigError("endpoints", "at least one etcd endpoint is required");
+  validate(options);
+  if (options.endpoints.empty()) {
+    // TODO(issue 3): DNS SRV discovery fills the endpoint list from `srv`.
+    throw ConfigError("srv", "SRV discovery is not implemented yet; configure hosts, host or url");
+  }
   for (auto& endpoint : options.endpoints) {
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-    if (endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
-      throw ConfigError("endpoints", "'" + endpoint + "' is not an http:// or https:// URL");
-    }
   }
-  if (options.retry_timeout.count() <= 0) throw ConfigError("retry_timeout", "must be positive");
+  if (options.username.empty() != options.password.empty()) {
+    log(LogLevel::warning, "etcd3: both username and password are needed to authenticate; only one is set");
+  }
 }
 
 std::string Etcd3Client::Impl::endpoint_url() const {
