@@ -6,6 +6,11 @@
 namespace dcs::etcd3::detail {
 
 std::string select_api_prefix(const VersionInfo& info) {
+  if (info.cluster == "not_decided") {
+    // A freshly started cluster answers this until its members agree on a version: the member is
+    // not ready yet, which is an availability problem, not a malformed answer.
+    throw Unavailable("etcd cluster version is not decided yet", 200, std::nullopt);
+  }
   const auto server = codec::parse_etcd_version(info.server);
   const auto cluster = codec::parse_etcd_version(info.cluster);
   if (!server || !cluster) {

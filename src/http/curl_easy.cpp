@@ -83,6 +83,9 @@ void apply_common_options(CURL* handle, const HttpRequest& request) {
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
   curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+  // etcd endpoints are reached directly: an http_proxy in the daemon's environment must not
+  // reroute (or break) DCS traffic. A configured etcd `proxy` is an endpoint, not an HTTP proxy.
+  curl_easy_setopt(handle, CURLOPT_PROXY, "");
   // h2c is not served on etcd's plaintext port; HTTP/1.1 everywhere keeps the behaviour uniform.
   curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   if (request.post) {

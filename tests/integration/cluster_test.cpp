@@ -56,7 +56,9 @@ TEST_F(ClusterTest, DetectVersionSelectsTheApiPrefix) {
   std::istringstream(version.cluster) >> major >> dot >> minor;
   const std::string expected = minor >= 4 ? "/v3" : minor == 3 ? "/v3beta" : "/v3alpha";
   EXPECT_EQ(client().api_prefix(), expected) << "cluster version " << version.cluster;
-  if (version.server.rfind("3.4.", 0) == 0) EXPECT_EQ(client().api_prefix(), "/v3");
+  if (version.server.rfind("3.4.", 0) == 0) {
+    EXPECT_EQ(client().api_prefix(), "/v3");
+  }
 }
 
 TEST_F(ClusterTest, ApiPrefixWithoutExplicitDetection) {

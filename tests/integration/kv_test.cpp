@@ -238,20 +238,37 @@ TEST_F(KvTest, PutIgnoreValueKeepsTheValue) {
   EXPECT_EQ(read.kvs[0].version, 2);
 }
 
-TEST_F(KvTest, PutIgnoreValueWithAValueIsInvalidArgument) {
+TEST_F(KvTest, PutIgnoreValueDropsAGivenValue) {
+  // The client does not send a value with ignore_value (etcd would reject both together with
+  // "value is provided"): the stored value stays.
   put(key("iv"), "kept");
   PutRequest request;
   request.key = key("iv");
   request.value = "new";
   request.ignore_value = true;
-  try {
-    client().put(request);
-    FAIL() << "ignore_value with a value was accepted";
-  } catch (const InvalidArgument& e) {
-    EXPECT_EQ(e.code(), GRPCCode::InvalidArgument);
-    EXPECT_EQ(e.http_status(), 400);
-    EXPECT_NE(e.error().find("value is provided"), std::string::npos) << e.error();
-  }
+  request.prev_kv = true;
+  const PutResponse response = client().put(request);
+  ASSERT_TRUE(response.prev_kv.has_value());
+  EXPECT_EQ(response.prev_kv->value, "kept");
+  EXPECT_EQ(get(key("iv")).kvs.at(0).value, "kept");
+}
+
+TEST_F(KvTest, PutIgnoreLeaseKeepsTheLease) {
+  const LeaseGrantResponse lease = client().lease_grant(60);
+  put(key("il"), "v1", lease.id);
+  PutRequest request;
+  request.key = key("il");
+  request.value = "v2";
+  request.ignore_lease = true;
+  client().put(request);
+  const RangeResponse read = get(key("il"));
+  ASSERT_EQ(read.kvs.size(), 1u);
+  EXPECT_EQ(read.kvs[0].value, "v2");
+  EXPECT_EQ(read.kvs[0].lease, lease.id);
+
+  request.key = key("il-missing");
+  EXPECT_THROW(client().put(request), InvalidArgument);  // "key not found"
+  client().lease_revoke(lease.id);
 }
 
 TEST_F(KvTest, PutIgnoreValueOnMissingKeyIsInvalidArgument) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include <curl/curl.h>
@@ -126,6 +128,14 @@ HttpResult http_exchange(const std::string& url, const std::string* post_body, c
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return result;
+}
+
+bool cluster_version_decided(const std::string& version_body) {
+  static constexpr std::string_view kField = "\"etcdcluster\":\"";
+  const std::size_t at = version_body.find(kField);
+  const std::size_t first = at + kField.size();
+  return at != std::string::npos && first < version_body.size() &&
+         std::isdigit(static_cast<unsigned char>(version_body[first])) != 0;
 }
 
 }  // namespace
@@ -299,7 +309,9 @@ void EtcdProcess::wait_ready(std::size_t index) {
                          log_tail(index));
     }
     const HttpResult answer = http_exchange(url, nullptr, {}, std::chrono::milliseconds{1000});
-    if (answer.status == 200 && answer.body.find("etcdserver") != std::string::npos) return;
+    // Ready = a cluster version is decided ("etcdcluster":"not_decided" until the members agreed
+    // on one, and Etcd3Client cannot select its API prefix before).
+    if (answer.status == 200 && cluster_version_decided(answer.body)) return;
     if (Clock::now() >= deadline) {
       throw EtcdProcessError("'" + member.name + "' did not answer GET " + url + " within " +
                              std::to_string(options_.ready_timeout.count()) +

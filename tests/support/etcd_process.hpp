@@ -45,7 +45,8 @@ class EtcdProcess {
     int start_attempts = 3;
   };
 
-  /// Starts every member, then waits until each one answers GET /version.
+  /// Starts every member, then waits until each one answers GET /version with a decided cluster
+  /// version.
   EtcdProcess();
   explicit EtcdProcess(Options options);
   /// Stops every member (SIGCONT + SIGTERM, SIGKILL when it does not exit) and removes the
