@@ -8,8 +8,8 @@
 namespace dcs::etcd3::detail {
 
 /// "/v3alpha" below 3.3, "/v3beta" for 3.3, "/v3" from 3.4. Throws UnsupportedEtcdVersion for a
-/// server below 3.0.4 or a cluster below 3.0 (as Patroni does), and MalformedResponse for a
-/// version that cannot be read.
+/// server below 3.0.4 or a cluster below 3.0 (as Patroni does), Unavailable while a new cluster's
+/// version is still "not_decided", and MalformedResponse for a version that cannot be read.
 std::string select_api_prefix(const VersionInfo& info);
 
 }  // namespace dcs::etcd3::detail

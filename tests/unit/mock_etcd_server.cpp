@@ -62,7 +62,7 @@ MockEtcdServer::MockEtcdServer() : server_(std::make_unique<httplib::Server>()) 
   // One kept-alive connection must be able to carry any number of requests; the short idle
   // timeout only bounds how long stop() waits for a client that keeps an idle connection.
   server_->set_keep_alive_max_count(100000);
-  server_->set_keep_alive_timeout(2);
+  server_->set_keep_alive_timeout(1);
   server_->set_tcp_nodelay(true);
   const auto dispatch = [this](const httplib::Request& req, httplib::Response& res) {
     RecordedRequest recorded;

@@ -21,7 +21,12 @@ TEST(PrefixRangeEnd, DropsTrailing0xffBytesBeforeIncrementing) {
   EXPECT_EQ(prefix_range_end(std::string("a\xff", 2)), "b");
   EXPECT_EQ(prefix_range_end(std::string("a\xff\xff", 3)), "b");
   EXPECT_EQ(prefix_range_end(std::string("\x01\xff", 2)), std::string("\x02", 1));
-  EXPECT_EQ(prefix_range_end(std::string("a\xff" "b\xff", 4)), std::string("a\xff" "c", 3));
+  EXPECT_EQ(prefix_range_end(std::string("a\xff"
+                                         "b\xff",
+                                         4)),
+            std::string("a\xff"
+                        "c",
+                        3));
 }
 
 TEST(PrefixRangeEnd, AllFfOrEmptyPrefixMeansToTheEndOfTheKeyspace) {
