@@ -18,6 +18,17 @@ std::string excerpt(std::string_view text) {
   return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
 }
 
+// JSON strings must be UTF-8: nlohmann refuses to serialise anything else (with an exception that
+// is no dcs::Error and quotes the offending byte).
+bool is_utf8(const std::string& text) {
+  try {
+    (void)json(text).dump();
+    return true;
+  } catch (const json::type_error&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 Etcd3Client::Impl::Impl(Etcd3Options opts) : options(std::move(opts)), log(options.log_sink, "etcd3.client") {
@@ -167,6 +178,8 @@ LeaseTimeToLiveResponse Etcd3Client::lease_time_to_live(std::int64_t id, bool ke
 }
 
 AuthenticateResponse Etcd3Client::authenticate(const std::string& name, const std::string& password) {
+  if (!is_utf8(name)) throw ConfigError("username", "is not valid UTF-8");
+  if (!is_utf8(password)) throw ConfigError("password", "is not valid UTF-8");
   impl_->log(LogLevel::info, "Trying to authenticate on Etcd as '" + name + "'");
   const json answer = impl_->post("/auth/authenticate", {{"name", name}, {"password", password}},
                                   /*send_token=*/false);

@@ -21,12 +21,7 @@ TEST(PrefixRangeEnd, DropsTrailing0xffBytesBeforeIncrementing) {
   EXPECT_EQ(prefix_range_end(std::string("a\xff", 2)), "b");
   EXPECT_EQ(prefix_range_end(std::string("a\xff\xff", 3)), "b");
   EXPECT_EQ(prefix_range_end(std::string("\x01\xff", 2)), std::string("\x02", 1));
-  EXPECT_EQ(prefix_range_end(std::string("a\xff"
-                                         "b\xff",
-                                         4)),
-            std::string("a\xff"
-                        "c",
-                        3));
+  EXPECT_EQ(prefix_range_end(std::string{'a', '\xff', 'b', '\xff'}), (std::string{'a', '\xff', 'c'}));
 }
 
 TEST(PrefixRangeEnd, AllFfOrEmptyPrefixMeansToTheEndOfTheKeyspace) {

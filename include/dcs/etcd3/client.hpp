@@ -57,7 +57,8 @@ class DCS_EXPORT Etcd3Client {
   LeaseTimeToLiveResponse lease_time_to_live(std::int64_t id, bool keys = false);
 
   /// Sends name and password (never a token) and, on success, uses the returned token for every
-  /// later request. The password is never logged nor put in an exception message.
+  /// later request. The password is never logged nor put in an exception message. A name or
+  /// password that is not valid UTF-8 raises ConfigError before anything is sent.
   AuthenticateResponse authenticate(const std::string& name, const std::string& password);
   /// Drops the token: later requests carry no Authorization header.
   void clear_token();
