@@ -22,6 +22,7 @@
 #include <thread>
 
 #include <curl/curl.h>
+#include <nlohmann/json.hpp>
 
 extern char** environ;
 
@@ -91,8 +92,28 @@ std::size_t append_body(char* data, std::size_t size, std::size_t count, void* u
   return size * count;
 }
 
-HttpResult http_exchange(const std::string& url, const std::string* post_body, const std::string& token,
-                         std::chrono::milliseconds timeout) {
+std::size_t note_content_type(char* data, std::size_t size, std::size_t count, void* user) {
+  // CURLINFO_CONTENT_TYPE would do, but a header callback keeps the value owned by us.
+  const std::string_view line(data, size * count);
+  static constexpr std::string_view kName = "content-type:";
+  if (line.size() > kName.size()) {
+    bool match = true;
+    for (std::size_t i = 0; i < kName.size() && match; ++i) {
+      match = std::tolower(static_cast<unsigned char>(line[i])) == kName[i];
+    }
+    if (match) {
+      std::string_view value = line.substr(kName.size());
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+        value.remove_suffix(1);
+      }
+      *static_cast<std::string*>(user) = std::string(value);
+    }
+  }
+  return size * count;
+}
+
+HttpResult http_exchange(const HttpRequest& request) {
   ensure_curl();
   HttpResult result;
   CURL* curl = curl_easy_init();
@@ -100,34 +121,50 @@ HttpResult http_exchange(const std::string& url, const std::string* post_body, c
   char error[CURL_ERROR_SIZE] = {};
   curl_slist* headers = nullptr;
   std::string authorization;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  const long timeout_ms = static_cast<long>(request.timeout.count());
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &append_body);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &note_content_type);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.content_type);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  if (post_body != nullptr) {
-    headers = curl_slist_append(headers, "Content-Type: application/json");
-    if (!token.empty()) {
-      authorization = "Authorization: " + token;
-      headers = curl_slist_append(headers, authorization.c_str());
-    }
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
-    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
+  if (!request.tls.ca.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, request.tls.ca.c_str());
+  if (!request.tls.cert.empty()) curl_easy_setopt(curl, CURLOPT_SSLCERT, request.tls.cert.c_str());
+  if (!request.tls.key.empty()) curl_easy_setopt(curl, CURLOPT_SSLKEY, request.tls.key.c_str());
+  if (!request.token.empty()) {
+    authorization = "Authorization: " + request.token;
+    headers = curl_slist_append(headers, authorization.c_str());
   }
+  if (request.body) {
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body->c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body->size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   const CURLcode code = curl_easy_perform(curl);
+  result.curl_code = static_cast<int>(code);
   if (code == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
   } else {
     result.status = 0;
+    result.content_type.clear();
     result.body = std::string(curl_easy_strerror(code)) + (error[0] != '\0' ? std::string(": ") + error : "");
   }
   curl_slist_free_all(headers);
   curl_easy_cleanup(curl);
   return result;
+}
+
+// The smallest key greater than every key starting with `prefix` (etcd's range_end for a prefix).
+std::string prefix_end(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xff) prefix.pop_back();
+  if (prefix.empty()) return std::string(1, '\0');  // every key from `prefix` on
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
 }
 
 bool cluster_version_decided(const std::string& version_body) {
@@ -183,6 +220,7 @@ EtcdProcess::EtcdProcess(Options options) : options_(std::move(options)) {
     members_[i].name = options_.members == 1 ? "n1" : "m" + std::to_string(i + 1);
   }
   try {
+    if (options_.tls) pki_ = generate_test_pki(dir_ + "/pki");
     start_all();
   } catch (...) {
     stop();
@@ -203,7 +241,8 @@ void EtcdProcess::start_all() {
       Member& member = members_[i];
       member.client_port = ports[2 * i];
       member.peer_port = ports[2 * i + 1];
-      member.client_url = "http://127.0.0.1:" + std::to_string(member.client_port);
+      member.client_url =
+          (options_.tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(member.client_port);
       member.peer_url = "http://127.0.0.1:" + std::to_string(member.peer_port);
       initial_cluster += (i == 0 ? "" : ",") + member.name + "=" + member.peer_url;
     }
@@ -224,6 +263,10 @@ void EtcdProcess::start_all() {
                      "--initial-cluster-token=" + token,
                      "--logger=zap",
                      "--log-outputs=stderr"};
+      if (pki_) {
+        member.args.insert(member.args.end(), {"--cert-file=" + pki_->server_cert, "--key-file=" + pki_->server_key,
+                                               "--trusted-ca-file=" + pki_->ca, "--client-cert-auth"});
+      }
       member.args.insert(member.args.end(), options_.extra_flags.begin(), options_.extra_flags.end());
     }
     // A member only answers once the cluster has a leader: launch all of them before polling.
@@ -308,7 +351,8 @@ void EtcdProcess::wait_ready(std::size_t index) {
       throw MemberExited("'" + member.name + "' exited while starting; log " + log_path(index) + ":\n" +
                          log_tail(index));
     }
-    const HttpResult answer = http_exchange(url, nullptr, {}, std::chrono::milliseconds{1000});
+    const HttpResult answer =
+        http_exchange({.url = url, .tls = client_tls(), .timeout = std::chrono::milliseconds{1000}});
     // Ready = a cluster version is decided ("etcdcluster":"not_decided" until the members agreed
     // on one, and Etcd3Client cannot select its API prefix before).
     if (answer.status == 200 && cluster_version_decided(answer.body)) return;
@@ -425,13 +469,103 @@ std::string EtcdProcess::log_tail(std::size_t member, std::size_t bytes) const {
   return text.size() <= bytes ? text : "..." + text.substr(text.size() - bytes);
 }
 
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 3 <= bytes.size(); i += 3) {
+    const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                       static_cast<unsigned char>(bytes[i + 2]);
+    out += {kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], kAlphabet[n & 63]};
+  }
+  if (bytes.size() - i == 1) {
+    const unsigned n = static_cast<unsigned char>(bytes[i]) << 16;
+    out += {kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63], '=', '='};
+  } else if (bytes.size() - i == 2) {
+    const unsigned n = (static_cast<unsigned char>(bytes[i]) << 16) | (static_cast<unsigned char>(bytes[i + 1]) << 8);
+    out += {kAlphabet[(n >> 18) & 63], kAlphabet[(n >> 12) & 63], kAlphabet[(n >> 6) & 63], '='};
+  }
+  return out;
+}
+
+const TestPki& EtcdProcess::pki() const {
+  if (!pki_) throw EtcdProcessError("this etcd was started without TLS (Options::tls)");
+  return *pki_;
+}
+
+ClientTls EtcdProcess::client_tls() const {
+  if (!pki_) return {};
+  return {pki_->ca, pki_->client_cert, pki_->client_key};
+}
+
+HttpResult EtcdProcess::post(std::string_view path, const std::string& body, const std::string& token,
+                             std::size_t member) const {
+  return http_exchange(
+      {.url = endpoint(member) + std::string(path), .body = body, .token = token, .tls = client_tls()});
+}
+
+std::string EtcdProcess::post_ok(std::string_view step, std::string_view path, const std::string& body,
+                                 const std::string& token) const {
+  const HttpResult result = post(path, body, token);
+  if (result.status != 200) {
+    throw EtcdProcessError(std::string(step) + " (POST " + std::string(path) + ") failed: HTTP " +
+                           std::to_string(result.status) + " " + result.body);
+  }
+  return result.body;
+}
+
+std::string EtcdProcess::authenticate(const std::string& user, const std::string& password, std::size_t member) const {
+  const std::string body = nlohmann::json{{"name", user}, {"password", password}}.dump();
+  const HttpResult result = post("/v3/auth/authenticate", body, {}, member);
+  if (result.status != 200) {
+    throw EtcdProcessError("authenticate as '" + user + "' failed: HTTP " + std::to_string(result.status) + " " +
+                           result.body);
+  }
+  const nlohmann::json answer = nlohmann::json::parse(result.body, nullptr, false);
+  if (!answer.is_object() || !answer.contains("token") || !answer["token"].is_string()) {
+    throw EtcdProcessError("authenticate as '" + user + "': no token in " + result.body);
+  }
+  return answer["token"].get<std::string>();
+}
+
+void EtcdProcess::enable_auth(const std::string& root_password) {
+  if (root_password.empty()) throw EtcdProcessError("enable_auth needs a non-empty root password");
+  if (auth_enabled()) throw EtcdProcessError("auth is already enabled");
+  post_ok("add user root", "/v3/auth/user/add", nlohmann::json{{"name", "root"}, {"password", root_password}}.dump(),
+          {});
+  post_ok("grant root the root role", "/v3/auth/user/grant", R"({"user":"root","role":"root"})", {});
+  post_ok("enable auth", "/v3/auth/enable", "{}", {});
+  root_password_ = root_password;
+}
+
+void EtcdProcess::add_user(const std::string& name, const std::string& password, Permission permission,
+                           const std::string& key_prefix) {
+  if (key_prefix.empty()) throw EtcdProcessError("add_user needs a non-empty key prefix");
+  const std::string token = auth_enabled() ? authenticate("root", root_password_) : std::string();
+  const std::string role = name + "-role";
+  const char* type = permission == Permission::read ? "READ" : permission == Permission::write ? "WRITE" : "READWRITE";
+  post_ok("add role " + role, "/v3/auth/role/add", nlohmann::json{{"name", role}}.dump(), token);
+  const nlohmann::json grant = {
+      {"name", role},
+      {"perm", {{"permType", type}, {"key", base64(key_prefix)}, {"range_end", base64(prefix_end(key_prefix))}}}};
+  post_ok("grant " + std::string(type) + " to " + role, "/v3/auth/role/grant", grant.dump(), token);
+  post_ok("add user " + name, "/v3/auth/user/add", nlohmann::json{{"name", name}, {"password", password}}.dump(),
+          token);
+  post_ok("grant " + role + " to " + name, "/v3/auth/user/grant", nlohmann::json{{"user", name}, {"role", role}}.dump(),
+          token);
+}
+
+HttpResult http_request(const HttpRequest& request) {
+  return http_exchange(request);
+}
+
 HttpResult http_post(const std::string& url, const std::string& body, const std::string& token,
                      std::chrono::milliseconds timeout) {
-  return http_exchange(url, &body, token, timeout);
+  return http_exchange({.url = url, .body = body, .token = token, .timeout = timeout});
 }
 
 HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout) {
-  return http_exchange(url, nullptr, {}, timeout);
+  return http_exchange({.url = url, .timeout = timeout});
 }
 
 }  // namespace dcs::testing

@@ -8,15 +8,26 @@
 // The children get PR_SET_PDEATHSIG(SIGKILL) tied to the thread that started them, so even a
 // test binary that crashes or is killed leaves no etcd behind. Start (and restart()) members from
 // a thread that outlives them, e.g. the test's main thread.
+//
+// TLS (Options::tls): a fresh test PKI (support/test_pki.hpp) is generated in the temporary
+// directory, clients are served on https://127.0.0.1:<port> with --client-cert-auth (peers stay on
+// plain http), and readiness is polled over TLS with the CN-less client certificate.
+//
+// Auth: enable_auth() and add_user() do over the JSON gateway what Etcd3Client does not offer
+// (spec section 7.1), presenting the CN-less client certificate when TLS is on.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "support/test_pki.hpp"
 
 namespace dcs::testing {
 
@@ -31,6 +42,44 @@ std::string find_etcd_binary();
 /// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then closed).
 int pick_free_port();
 
+/// TLS material a raw HTTP client presents: empty fields are not set on the connection (an empty
+/// `ca` means curl's default CA store, which does not know the test CA).
+struct ClientTls {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
+/// A raw HTTP exchange with etcd, for what Etcd3Client does not offer (user add, auth enable).
+struct HttpResult {
+  long status = 0;  ///< 0: no answer (connection or TLS failure); then `body` holds the curl error
+  std::string body;
+  std::string content_type;  ///< the response's Content-Type, "" when none
+  int curl_code = 0;         ///< the CURLcode of the exchange (CURLE_OK = 0 when there is an answer)
+};
+
+struct HttpRequest {
+  std::string url;
+  /// Set: POST with Content-Type application/json. Unset: GET.
+  std::optional<std::string> body;
+  /// Non-empty: sent as the Authorization header.
+  std::string token;
+  ClientTls tls;
+  std::chrono::milliseconds timeout{10000};
+};
+
+HttpResult http_request(const HttpRequest& request);
+/// POSTs `body` (JSON) to `url`; `token` non-empty: sent as the Authorization header.
+HttpResult http_post(const std::string& url, const std::string& body, const std::string& token = {},
+                     std::chrono::milliseconds timeout = std::chrono::seconds{10});
+HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::seconds{10});
+
+/// Standard base64 with padding: how etcd's JSON gateway spells keys and values.
+std::string base64(std::string_view bytes);
+
+/// What add_user() grants on a key prefix (etcd's permType).
+enum class Permission { read, write, readwrite };
+
 class EtcdProcess {
  public:
   struct Options {
@@ -43,6 +92,8 @@ class EtcdProcess {
     std::chrono::seconds ready_timeout{30};
     /// Attempts with fresh ports when a member dies while starting (a lost port race).
     int start_attempts = 3;
+    /// Serve clients over https with --client-cert-auth, using a generated PKI (see pki()).
+    bool tls = false;
   };
 
   /// Starts every member, then waits until each one answers GET /version with a decided cluster
@@ -55,7 +106,7 @@ class EtcdProcess {
   EtcdProcess(const EtcdProcess&) = delete;
   EtcdProcess& operator=(const EtcdProcess&) = delete;
 
-  /// Client URL of member 0, "http://127.0.0.1:<port>".
+  /// Client URL of member 0, "http://127.0.0.1:<port>" ("https://..." with Options::tls).
   const std::string& endpoint() const { return endpoint(0); }
   const std::string& endpoint(std::size_t member) const;
   /// Client URLs of every member, in member order.
@@ -76,6 +127,32 @@ class EtcdProcess {
   void restart(std::size_t member);
   /// Stops every member and removes the temporary directory (what the destructor does).
   void stop() noexcept;
+
+  /// True when started with Options::tls.
+  bool tls() const noexcept { return options_.tls; }
+  /// The generated certificates and keys (under dir()/pki); throws EtcdProcessError without TLS.
+  const TestPki& pki() const;
+  /// What a well-behaved client presents: {pki().ca, pki().client_cert (CN-less),
+  /// pki().client_key} with TLS, all empty without.
+  ClientTls client_tls() const;
+
+  /// POSTs `body` to endpoint(member) + `path` (e.g. "/v3/kv/range"), with client_tls() and,
+  /// when non-empty, `token` as the Authorization header.
+  HttpResult post(std::string_view path, const std::string& body, const std::string& token = {},
+                  std::size_t member = 0) const;
+  /// POST /v3/auth/authenticate; returns the token. Throws EtcdProcessError unless HTTP 200.
+  std::string authenticate(const std::string& user, const std::string& password, std::size_t member = 0) const;
+  /// Adds user root with `root_password`, grants it the root role and enables auth (spec 7.1).
+  /// Throws EtcdProcessError naming the failing step. Later add_user() calls authenticate as root.
+  void enable_auth(const std::string& root_password);
+  bool auth_enabled() const noexcept { return !root_password_.empty(); }
+  /// The root password given to enable_auth() ("" before).
+  const std::string& root_password() const noexcept { return root_password_; }
+  /// Adds role "<name>-role" granting `permission` on every key starting with `key_prefix`
+  /// (non-empty), and user `name` with `password` holding that role. Works before and after
+  /// enable_auth(). Throws EtcdProcessError naming the failing step.
+  void add_user(const std::string& name, const std::string& password, Permission permission,
+                const std::string& key_prefix);
 
   /// The temporary directory holding the data dirs and logs.
   const std::string& dir() const noexcept { return dir_; }
@@ -103,20 +180,16 @@ class EtcdProcess {
   /// Reaps the member if it has exited; true while it still runs.
   bool alive(Member& member) noexcept;
 
+  /// POSTs and throws EtcdProcessError("<step>: HTTP <status> <body>") unless HTTP 200.
+  std::string post_ok(std::string_view step, std::string_view path, const std::string& body,
+                      const std::string& token) const;
+
   Options options_;
   std::string binary_;
   std::string dir_;
+  std::optional<TestPki> pki_;
+  std::string root_password_;
   std::vector<Member> members_;
 };
-
-/// A raw HTTP exchange with etcd, for what Etcd3Client does not offer (user add, auth enable).
-struct HttpResult {
-  long status = 0;  ///< 0: no answer (connection failed); then `body` holds the curl error
-  std::string body;
-};
-/// POSTs `body` (JSON) to `url`; `token` non-empty: sent as the Authorization header.
-HttpResult http_post(const std::string& url, const std::string& body, const std::string& token = {},
-                     std::chrono::milliseconds timeout = std::chrono::seconds{10});
-HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout = std::chrono::seconds{10});
 
 }  // namespace dcs::testing
