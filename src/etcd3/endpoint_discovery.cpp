@@ -98,9 +98,12 @@ std::vector<SrvRecord> system_srv_lookup(const std::string& name) {
       res_nquery(&state, name.c_str(), ns_c_in, ns_t_srv, answer.data(), static_cast<int>(answer.size()));
   res_nclose(&state);
   if (length < 0) return {};
+  return parse_srv_answer(answer.data(), length);
+}
 
+std::vector<SrvRecord> parse_srv_answer(const unsigned char* answer, int length) {
   ns_msg message;
-  if (ns_initparse(answer.data(), length, &message) < 0) return {};
+  if (ns_initparse(answer, length, &message) < 0) return {};
   std::vector<SrvRecord> records;
   const int count = ns_msg_count(message, ns_s_an);
   for (int i = 0; i < count; ++i) {
@@ -116,8 +119,8 @@ std::vector<SrvRecord> system_srv_lookup(const std::string& name) {
     record.weight = ns_get16(rdata + 2);
     record.port = ns_get16(rdata + 4);
     record.target = target;
-    // "." (empty after expansion) is RFC 2782's "the service is not available here".
-    if (!record.target.empty()) records.push_back(std::move(record));
+    // "." is RFC 2782's "the service is not available at this domain".
+    if (!record.target.empty() && record.target != ".") records.push_back(std::move(record));
   }
   return records;
 }

@@ -28,6 +28,8 @@ using HostLookup = std::function<std::vector<std::string>(const std::string& hos
 
 /// SRV records of `name` through glibc's resolver (res_nquery); empty on any DNS error.
 std::vector<SrvRecord> system_srv_lookup(const std::string& name);
+/// The SRV records in the answer section of a DNS response; empty when it does not parse.
+std::vector<SrvRecord> parse_srv_answer(const unsigned char* answer, int length);
 
 struct Hooks {
   SrvLookup srv_lookup = system_srv_lookup;

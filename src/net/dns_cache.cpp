@@ -4,7 +4,9 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <memory>
+#include <system_error>
 
 namespace dcs::net {
 
@@ -45,7 +47,7 @@ std::vector<std::string> system_lookup(const std::string& host, int port) {
   const std::string service = std::to_string(port);
   const int rc = getaddrinfo(strip_brackets(host).c_str(), service.c_str(), &hints, &found);
   AddrInfoPtr owner(found);
-  if (rc != 0) throw DnsError(rc == EAI_SYSTEM ? "system error" : gai_strerror(rc));
+  if (rc != 0) throw DnsError(rc == EAI_SYSTEM ? std::system_category().message(errno) : gai_strerror(rc));
   std::vector<std::string> addresses;
   for (const addrinfo* ai = found; ai != nullptr; ai = ai->ai_next) {
     char text[NI_MAXHOST] = {0};

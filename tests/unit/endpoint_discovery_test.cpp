@@ -359,6 +359,72 @@ TEST(MakeUrlTest, BracketsIpv6Literals) {
   EXPECT_EQ(make_url("http", "etcd", 2379), "http://etcd:2379");
 }
 
+// A DNS response as a server sends it: the question, then answer records whose names use
+// compression pointers into the question.
+std::vector<unsigned char> srv_response() {
+  std::vector<unsigned char> m = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 4, 0, 0, 0, 0};
+  const auto name = [&m](std::initializer_list<std::string> labels) {
+    for (const auto& label : labels) {
+      m.push_back(static_cast<unsigned char>(label.size()));
+      m.insert(m.end(), label.begin(), label.end());
+    }
+  };
+  const auto u16 = [&m](int v) {
+    m.push_back(static_cast<unsigned char>(v >> 8));
+    m.push_back(static_cast<unsigned char>(v & 0xff));
+  };
+  name({"_etcd-client", "_tcp", "example", "org"});
+  m.push_back(0);
+  u16(33);                                          // SRV
+  u16(1);                                           // IN
+  constexpr int kExampleOrg = 12 + 1 + 12 + 1 + 4;  // offset of "example.org" in the question
+  const auto srv_rr = [&](int priority, int weight, int port, std::initializer_list<std::string> target,
+                          bool compressed_tail, int type = 33) {
+    u16(0xc00c);  // the question's name
+    u16(type);
+    u16(1);
+    m.insert(m.end(), {0, 0, 0x0e, 0x10});  // TTL 3600
+    std::vector<unsigned char> rdata;
+    std::swap(m, rdata);
+    u16(priority);
+    u16(weight);
+    u16(port);
+    name(target);
+    if (compressed_tail) {
+      u16(0xc000 | kExampleOrg);
+    } else {
+      m.push_back(0);
+    }
+    std::swap(m, rdata);
+    u16(static_cast<int>(rdata.size()));
+    m.insert(m.end(), rdata.begin(), rdata.end());
+  };
+  srv_rr(10, 60, 2379, {"etcd-1"}, true);
+  srv_rr(20, 0, 4001, {"etcd-2", "other", "net"}, false);
+  srv_rr(0, 0, 2379, {}, false);       // "." : no service
+  srv_rr(0, 0, 2379, {"x"}, true, 5);  // not SRV (a CNAME's type): skipped
+  return m;
+}
+
+TEST(ParseSrvAnswerTest, ReadsTargetsPortsAndPriorities) {
+  const auto message = srv_response();
+  const auto records = parse_srv_answer(message.data(), static_cast<int>(message.size()));
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].target, "etcd-1.example.org");
+  EXPECT_EQ(records[0].port, 2379);
+  EXPECT_EQ(records[0].priority, 10);
+  EXPECT_EQ(records[0].weight, 60);
+  EXPECT_EQ(records[1].target, "etcd-2.other.net");
+  EXPECT_EQ(records[1].port, 4001);
+  EXPECT_EQ(records[1].priority, 20);
+}
+
+TEST(ParseSrvAnswerTest, TruncatedMessageGivesNoRecords) {
+  const auto message = srv_response();
+  EXPECT_TRUE(parse_srv_answer(message.data(), 40).empty());
+  EXPECT_TRUE(parse_srv_answer(message.data(), 5).empty());
+}
+
 TEST(SystemSrvLookupTest, InvalidNameGivesNoRecords) {
   // Longer than a DNS name may be: refused before anything is sent, so no network is needed.
   EXPECT_TRUE(system_srv_lookup("_etcd._tcp." + std::string(300, 'a') + ".org").empty());
