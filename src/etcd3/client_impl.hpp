@@ -1,45 +1,81 @@
-// Internal state of Etcd3Client, shared by the unary calls (client.cpp) and the watch
-// (client_watch.cpp). Every request goes through post(): endpoint choice, token, timeouts,
-// transport errors and error-body mapping live in that one path, which is where endpoint
-// failover and re-authentication hook in.
+// Internal state of Etcd3Client, shared by the unary calls (client.cpp, request_path.cpp) and the
+// watch (client_watch.cpp). Every unary request goes through execute(): endpoint order and
+// failover, the time budget, re-authentication, the stale-member guard and error mapping live in
+// that one path.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <string_view>
 
 #include "codec/json_fields.hpp"
 #include "dcs/etcd3/client.hpp"
+#include "etcd3/endpoint_set.hpp"
+#include "etcd3/raft_term_guard.hpp"
+#include "etcd3/retry_policy.hpp"
 #include "http/handle_pool.hpp"
 #include "log.hpp"
 
 namespace dcs::etcd3 {
 
+/// Whether a request may be sent again after an attempt whose outcome is unknown (the request
+/// went out, no answer came back).
+enum class Resend {
+  safe,   ///< reads, keepalives, compare-guarded writes: a second copy changes nothing
+  never,  ///< plain writes: the caller must learn that the outcome is unknown
+};
+
 struct Etcd3Client::Impl {
   explicit Impl(Etcd3Options opts);
 
-  /// POSTs `body` to `<endpoint><api prefix><path>` and returns the parsed success answer.
-  codec::json post(std::string_view path, const codec::json& body, bool send_token = true);
-  /// The API prefix, detecting the version first if needed.
-  std::string ensure_prefix();
-  VersionInfo detect_version();
+  /// Sends `body` to `<endpoint><api prefix><path>`, moving to another endpoint on network
+  /// failures, Unavailable and stale members, re-authenticating once on token errors, and
+  /// backing off on DeadlineExceeded / FailedPrecondition, all within one retry_timeout budget.
+  codec::json execute(std::string_view path, const codec::json& body, Resend resend);
 
-  std::string endpoint_url() const;
-  std::string current_token() const;
-  http::HttpRequest make_request(std::string url, std::string body, bool send_token) const;
+  /// One attempt against one endpoint, no failover: the parsed success answer or an exception.
+  codec::json attempt(const std::string& endpoint, std::string_view path, const std::string& body,
+                      std::chrono::milliseconds timeout, bool send_token);
+
+  /// The API prefix, detecting the version first if needed.
+  std::string ensure_prefix(detail::RetryPolicy& policy);
+  VersionInfo detect_version_at(const std::string& endpoint, std::chrono::milliseconds timeout);
+
+  /// Re-reads the member list when it is due (every 10 x ttl) or never happened.
+  void maybe_refresh_topology(detail::RetryPolicy& policy);
+  /// Asks the members for the member list; false when none answered.
+  bool refresh_topology(detail::RetryPolicy& policy);
+
+  /// Authenticates against `endpoint` unless another thread already replaced the token that
+  /// failed (`failed_generation`).
+  void reauthenticate(const std::string& endpoint, std::uint64_t failed_generation, std::chrono::milliseconds timeout);
+  bool has_credentials() const { return !options.username.empty() && !options.password.empty(); }
+
+  void switch_to(const std::string& endpoint);
+  std::string current_token(std::uint64_t* generation = nullptr) const;
+  http::HttpRequest make_request(std::string url, std::string body, bool send_token,
+                                 std::chrono::milliseconds timeout) const;
   /// Performs a unary request on a pooled connection; TransportError -> EtcdConnectionFailed.
   http::HttpResponse send(const http::HttpRequest& request);
   /// Success status + JSON object, or the mapped error.
   codec::json interpret(const http::HttpResponse& response) const;
 
   Etcd3Options options;
-  detail::Logger log;
+  dcs::detail::Logger log;
   http::HandlePool pool;
+  detail::EndpointSet endpoints;
+  detail::RaftTermGuard term_guard;
+  http::KeepaliveSettings keepalive;
 
   mutable std::mutex mutex;  // guards the members below
   std::string token;
+  std::uint64_t token_generation = 0;
   std::string api_prefix;
-  std::size_t endpoint_index = 0;
+  bool discovered = false;
+  std::function<void(const std::string&)> endpoint_listener;
+
+  std::mutex auth_mutex;  // one re-authentication at a time
 };
 
 /// Runs a decoder; a DecodeError (an answer of the wrong shape) becomes MalformedResponse.

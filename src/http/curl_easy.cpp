@@ -1,5 +1,9 @@
 #include "http/curl_easy.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <string>
 
@@ -51,6 +55,21 @@ TransportFailure classify(CURLcode code) {
   }
 }
 
+// Sets what libcurl has no option for: keepalive probe count and TCP_USER_TIMEOUT.
+int tune_socket(void* user, curl_socket_t fd, curlsocktype purpose) {
+  const auto* keepalive = static_cast<const KeepaliveSettings*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN || keepalive == nullptr) return CURL_SOCKOPT_OK;
+  if (keepalive->probes > 0) {
+    const int probes = keepalive->probes;
+    setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &probes, sizeof probes);
+  }
+  if (keepalive->user_timeout_ms > 0) {
+    const unsigned timeout = keepalive->user_timeout_ms;
+    setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &timeout, sizeof timeout);
+  }
+  return CURL_SOCKOPT_OK;
+}
+
 }  // namespace
 
 curl_slist* build_headers(const HttpRequest& request) {
@@ -80,6 +99,24 @@ void apply_common_options(CURL* handle, const HttpRequest& request) {
   // delayed-ACK wait (~40 ms) on every request.
   curl_easy_setopt(handle, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+  if (request.keepalive.idle_seconds > 0)
+    curl_easy_setopt(handle, CURLOPT_TCP_KEEPIDLE, request.keepalive.idle_seconds);
+  if (request.keepalive.interval_seconds > 0) {
+    curl_easy_setopt(handle, CURLOPT_TCP_KEEPINTVL, request.keepalive.interval_seconds);
+  }
+  curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, tune_socket);
+  // The request outlives the transfer, so pointing into it is safe for this perform.
+  curl_easy_setopt(handle, CURLOPT_SOCKOPTDATA, &request.keepalive);
+  if (request.url.rfind("https://", 0) == 0) {
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(handle, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    // Handles belong to one client, so these never need resetting between requests; an empty CA
+    // file keeps libcurl's default trust store.
+    if (!request.tls.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, request.tls.ca_file.c_str());
+    if (!request.tls.cert_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLCERT, request.tls.cert_file.c_str());
+    if (!request.tls.key_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLKEY, request.tls.key_file.c_str());
+  }
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
   curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);

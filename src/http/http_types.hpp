@@ -7,6 +7,23 @@
 
 namespace dcs::http {
 
+/// Files for https endpoints. Verification of the server (certificate and host name) is always
+/// on; an empty ca_file means the system trust store.
+struct TlsFiles {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+};
+
+/// TCP keepalive of etcd connections, so that a dead peer is noticed while a connection idles
+/// (and a silent one is dropped after user_timeout). Zero fields keep the system defaults.
+struct KeepaliveSettings {
+  long idle_seconds = 0;
+  long interval_seconds = 0;
+  int probes = 0;
+  unsigned user_timeout_ms = 0;
+};
+
 struct HttpRequest {
   std::string url;
   bool post = true;  ///< false: GET without a body
@@ -14,6 +31,8 @@ struct HttpRequest {
   std::string authorization;  ///< raw etcd token; empty: no Authorization header
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds total_timeout{0};  ///< 0: none (streams only)
+  TlsFiles tls;
+  KeepaliveSettings keepalive;
 };
 
 struct HttpResponse {

@@ -246,6 +246,11 @@ void MockEtcdServer::serve(const RecordedRequest& request, void* response) {
 etcd3::Etcd3Options options_for(const MockEtcdServer& server) {
   etcd3::Etcd3Options options;
   options.endpoints = {server.url()};
+  // The mock is one fixed endpoint: no topology discovery (its recorded member list names other
+  // ports). Discovery has tests of its own.
+  options.use_proxies = true;
+  // Failures are retried until the budget is spent; a short one keeps failure tests quick.
+  options.retry_timeout = std::chrono::seconds(2);
   return options;
 }
 

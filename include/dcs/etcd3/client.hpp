@@ -4,8 +4,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dcs/etcd3/cluster_info.hpp"
 #include "dcs/etcd3/config.hpp"
@@ -82,8 +84,17 @@ class DCS_EXPORT Etcd3Client {
   void watch(const WatchCreateRequest& request, const WatchCallback& on_response, WatchCanceller& canceller,
              std::chrono::milliseconds idle_timeout = std::chrono::milliseconds{0});
 
-  /// The endpoint requests currently go to.
+  /// The endpoint requests currently go to (preferred until it fails; sticky after a switch).
   std::string current_endpoint() const;
+  /// Every endpoint the client knows: the cluster's members (from the member list) or, with
+  /// use_proxies, the configured ones.
+  std::vector<std::string> endpoints() const;
+  /// Asks the cluster for its member list now (it is otherwise re-read every 10 x ttl); false
+  /// when no member answered.
+  bool refresh_endpoints();
+  /// Called (on the thread that made the request) whenever requests move to another endpoint.
+  /// A watch on the old endpoint should be restarted. Must not throw or block.
+  void set_endpoint_listener(std::function<void(const std::string& endpoint)> listener);
 
  private:
   struct Impl;

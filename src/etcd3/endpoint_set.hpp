@@ -1,0 +1,54 @@
+// The client's view of where etcd is: the seed endpoints from the configuration, the members
+// discovered from the cluster, which endpoint is preferred (sticky after a successful switch)
+// and which ones failed recently (tried last, and never asked for the member list).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace dcs::etcd3::detail {
+
+class EndpointSet {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  /// How long an endpoint that failed stays at the back of the try order.
+  static constexpr std::chrono::seconds kSuspectFor{30};
+
+  explicit EndpointSet(std::vector<std::string> seeds);
+
+  /// Preferred endpoint first, then the others; those that failed in the last kSuspectFor
+  /// seconds go last (in the order they failed).
+  std::vector<std::string> try_order() const;
+  std::string preferred() const;
+  std::vector<std::string> all() const;
+  const std::vector<std::string>& seeds() const noexcept { return seeds_; }
+
+  /// Makes `url` the preferred endpoint; true when that changed it.
+  bool prefer(const std::string& url);
+  void mark_failed(const std::string& url);
+  void mark_ok(const std::string& url);
+  bool suspect(const std::string& url) const;
+
+  /// Replaces the list by what the cluster reported. The preferred endpoint stays if it is still
+  /// listed; otherwise the first entry becomes preferred (returns true when that changed it).
+  bool replace(std::vector<std::string> urls);
+  /// Adds the seeds back (used when every known endpoint failed: the members may have moved).
+  void merge_seeds();
+  Clock::time_point refreshed_at() const;
+
+ private:
+  bool suspect_locked(const std::string& url, Clock::time_point now) const;
+
+  const std::vector<std::string> seeds_;
+  mutable std::mutex mutex_;
+  std::vector<std::string> urls_;
+  std::string preferred_;
+  std::map<std::string, Clock::time_point> failed_at_;
+  Clock::time_point refreshed_at_{};
+};
+
+}  // namespace dcs::etcd3::detail

@@ -1,0 +1,362 @@
+// The one path every unary request takes: endpoint choice and failover, the call's time budget,
+// re-authentication, the stale-member guard and error mapping.
+#include <algorithm>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "codec/cluster_codec.hpp"
+#include "etcd3/client_impl.hpp"
+#include "etcd3/version_check.hpp"
+
+namespace dcs::etcd3 {
+
+using codec::json;
+using std::chrono::milliseconds;
+
+namespace {
+
+std::string excerpt(std::string_view text) {
+  constexpr std::size_t kMax = 200;
+  return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
+}
+
+http::KeepaliveSettings keepalive_for(const Etcd3Options& o) {
+  // Patroni's tuning: probe after loop_wait + retry_timeout of silence, give up within ttl.
+  http::KeepaliveSettings k;
+  const long ttl = static_cast<long>(o.ttl.count());
+  k.idle_seconds = static_cast<long>(o.loop_wait.count() + o.retry_timeout.count());
+  k.interval_seconds = std::max(1L, (ttl - k.idle_seconds) / 3);
+  k.probes = 3;
+  k.user_timeout_ms = static_cast<unsigned>(ttl * 1000);
+  return k;
+}
+
+bool is_token_error(const Etcd3ClientError& e) {
+  return dynamic_cast<const InvalidAuthToken*>(&e) || dynamic_cast<const AuthOldRevision*>(&e) ||
+         dynamic_cast<const UserEmpty*>(&e) || dynamic_cast<const PermissionDenied*>(&e);
+}
+
+// etcd could not finish the request in time (e.g. a leader election was running): worth asking
+// again after a pause, within the call's budget.
+bool is_retried_later(const Etcd3ClientError& e) {
+  return e.code() == GRPCCode::DeadlineExceeded;
+}
+
+// Refusals that belong to the member, not the request: a learner, or a member too old for the
+// call (3.6 reports both as FailedPrecondition, earlier versions as Unavailable).
+bool is_member_refusal(const Etcd3ClientError& e) {
+  return e.code() == GRPCCode::FailedPrecondition &&
+         (e.error() == "etcdserver: rpc not supported for learner" || e.error() == "etcdserver: not capable");
+}
+
+// The HTTP timeout of one attempt: the endpoint's share of `budget` (Patroni's table). A call's
+// first round shares the whole retry_timeout, later rounds what is left; the attempt itself is
+// still cut at the deadline.
+milliseconds slice_of(milliseconds budget, std::size_t nodes) {
+  budget = std::max(budget, milliseconds(1));
+  const auto slice = request_timeouts(nodes, budget).per_node;
+  return slice.count() > 0 ? slice : budget;
+}
+
+milliseconds slice_of(const detail::RetryPolicy& policy, std::size_t nodes) {
+  return slice_of(policy.remaining(), nodes);
+}
+
+}  // namespace
+
+Etcd3Client::Impl::Impl(Etcd3Options opts)
+    : options(std::move(opts)),
+      log(options.log_sink, "etcd3.client"),
+      endpoints([this] {
+        validate(options);
+        if (options.endpoints.empty()) {
+          // TODO(issue 3): DNS SRV discovery fills the endpoint list from `srv`.
+          throw ConfigError("srv", "SRV discovery is not implemented yet; configure hosts, host or url");
+        }
+        for (auto& endpoint : options.endpoints) {
+          while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+        }
+        return options.endpoints;
+      }()),
+      keepalive(keepalive_for(options)) {
+  if (options.username.empty() != options.password.empty()) {
+    log(LogLevel::warning, "both username and password are needed to authenticate; only one is set");
+  }
+  if (options.use_proxies) discovered = true;  // proxies are used as configured, never replaced
+}
+
+std::string Etcd3Client::Impl::current_token(std::uint64_t* generation) const {
+  std::lock_guard lock(mutex);
+  if (generation) *generation = token_generation;
+  return token;
+}
+
+http::HttpRequest Etcd3Client::Impl::make_request(std::string url, std::string body, bool send_token,
+                                                  milliseconds timeout) const {
+  http::HttpRequest request;
+  request.url = std::move(url);
+  request.body = std::move(body);
+  if (send_token) request.authorization = current_token();
+  request.total_timeout = timeout;
+  request.connect_timeout = std::min(timeout, std::max(milliseconds(1000), timeout / 2));
+  request.tls = {options.cacert, options.cert, options.key};
+  request.keepalive = keepalive;
+  return request;
+}
+
+http::HttpResponse Etcd3Client::Impl::send(const http::HttpRequest& request) {
+  auto handle = pool.borrow();
+  try {
+    return handle->perform(request);
+  } catch (const http::TransportError& e) {
+    handle.discard();  // never reuse a connection in an unknown state
+    throw EtcdConnectionFailed(std::string(request.post ? "POST " : "GET ") + request.url + " failed: " + e.what(),
+                               request.url, e.request_sent());
+  }
+}
+
+json Etcd3Client::Impl::interpret(const http::HttpResponse& response) const {
+  if (response.status >= 400) throw_client_error(response.status, response.body);
+  if (response.status < 200 || response.status >= 300) {
+    throw MalformedResponse("unexpected HTTP status " + std::to_string(response.status) + ": " + excerpt(response.body),
+                            response.status);
+  }
+  json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    throw MalformedResponse("Server response '" + excerpt(response.body) + "' was not valid JSON", response.status);
+  }
+  // A stream (keepalive) that failed after its headers were sent still says 200.
+  if (auto error = parsed.find("error"); error != parsed.end() && error->is_object()) {
+    throw_client_error(response.status, response.body);
+  }
+  return parsed;
+}
+
+json Etcd3Client::Impl::attempt(const std::string& endpoint, std::string_view path, const std::string& body,
+                                milliseconds timeout, bool send_token) {
+  std::string url;
+  {
+    std::lock_guard lock(mutex);
+    url = endpoint + api_prefix + std::string(path);
+  }
+  json answer = interpret(send(make_request(std::move(url), body, send_token, timeout)));
+  const auto header = decode_answer("header", [&] { return codec::decode_header(answer); });
+  switch (term_guard.observe(header)) {
+    case detail::RaftTermGuard::Verdict::stale:
+      throw EtcdConnectionFailed("Connected to Etcd node " + endpoint + " with term " +
+                                     std::to_string(header.raft_term) + ". Old known term " +
+                                     std::to_string(term_guard.term()) + ". Switching to another node.",
+                                 endpoint, true);
+    case detail::RaftTermGuard::Verdict::cluster_changed:
+      log(LogLevel::warning, "Etcd Cluster ID changed to " + std::to_string(header.cluster_id) + " at " + endpoint);
+      break;
+    case detail::RaftTermGuard::Verdict::fresh:
+      break;
+  }
+  return answer;
+}
+
+VersionInfo Etcd3Client::Impl::detect_version_at(const std::string& endpoint, milliseconds timeout) {
+  auto request = make_request(endpoint + "/version", {}, /*send_token=*/false, timeout);
+  request.post = false;
+  const json answer = interpret(send(request));
+  const VersionInfo info = decode_answer("version", [&] { return codec::decode_version_response(answer); });
+  const std::string prefix = detail::select_api_prefix(info);
+  std::lock_guard lock(mutex);
+  if (api_prefix != prefix) {
+    log(LogLevel::info, "etcd server " + info.server + ", cluster " + info.cluster + ": using API prefix " + prefix);
+  }
+  api_prefix = prefix;
+  return info;
+}
+
+std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
+  {
+    std::lock_guard lock(mutex);
+    if (!api_prefix.empty()) return api_prefix;
+  }
+  std::exception_ptr last;
+  for (const auto& endpoint : endpoints.try_order()) {
+    if (policy.expired()) break;
+    try {
+      detect_version_at(endpoint, slice_of(policy, endpoints.all().size()));
+      return api_prefix;
+    } catch (const UnsupportedEtcdVersion&) {
+      throw;
+    } catch (const EtcdException& e) {
+      if (!e.retry_on_other_endpoint()) throw;
+      endpoints.mark_failed(endpoint);
+      last = std::current_exception();
+    }
+  }
+  if (last) std::rethrow_exception(last);
+  throw EtcdConnectionFailed("No more machines in the cluster");
+}
+
+void Etcd3Client::Impl::switch_to(const std::string& endpoint) {
+  if (!endpoints.prefer(endpoint)) return;
+  log(LogLevel::info, "Selected new etcd server " + endpoint);
+  std::function<void(const std::string&)> listener;
+  {
+    std::lock_guard lock(mutex);
+    listener = endpoint_listener;
+  }
+  if (listener) {
+    try {
+      listener(endpoint);
+    } catch (...) {
+      log(LogLevel::error, "endpoint listener threw; ignored");
+    }
+  }
+}
+
+void Etcd3Client::Impl::reauthenticate(const std::string& endpoint, std::uint64_t failed_generation,
+                                       milliseconds timeout) {
+  std::lock_guard auth_lock(auth_mutex);
+  {
+    std::lock_guard lock(mutex);
+    if (token_generation != failed_generation) return;  // another thread already renewed it
+  }
+  log(LogLevel::info, "Trying to authenticate on Etcd as '" + options.username + "'");
+  const json body = {{"name", options.username}, {"password", options.password}};
+  std::string new_token;
+  try {
+    const json answer = attempt(endpoint, "/auth/authenticate", body.dump(), timeout, /*send_token=*/false);
+    new_token = decode_answer("authenticate", [&] { return codec::decode_authenticate_response(answer).token; });
+  } catch (const AuthNotEnabled&) {
+    log(LogLevel::info, "etcd authentication is not enabled; going on without a token");
+  }
+  std::lock_guard lock(mutex);
+  token = std::move(new_token);
+  ++token_generation;
+}
+
+bool Etcd3Client::Impl::refresh_topology(detail::RetryPolicy& policy) {
+  const auto order = endpoints.try_order();
+  for (const auto& endpoint : order) {
+    // A member that just failed is not asked: it would likely cost another timeout.
+    if (policy.expired() || (endpoints.suspect(endpoint) && order.size() > 1)) continue;
+    const auto timeout = slice_of(policy, order.size());
+    try {
+      std::uint64_t generation = 0;
+      if (has_credentials() && current_token(&generation).empty()) {
+        // Newer etcd refuses unauthenticated member lists, so authenticate on this member first.
+        reauthenticate(endpoint, generation, timeout);
+      }
+      const json answer = attempt(endpoint, "/cluster/member/list", "{}", timeout, /*send_token=*/true);
+      const auto list = decode_answer("member list", [&] { return codec::decode_member_list_response(answer); });
+      std::vector<std::string> urls;
+      std::unordered_set<std::string> seen;
+      for (const auto& member : list.members) {
+        if (member.is_learner) continue;  // learners refuse most client requests
+        for (auto url : member.client_urls) {
+          while (!url.empty() && url.back() == '/') url.pop_back();
+          if (seen.insert(url).second) urls.push_back(url);
+        }
+      }
+      if (urls.empty()) continue;
+      // Shuffled so that the clients of a cluster spread over its members.
+      std::shuffle(urls.begin(), urls.end(), std::mt19937(std::random_device{}()));
+      if (endpoints.replace(std::move(urls))) switch_to(endpoints.preferred());
+      return true;
+    } catch (const AuthFailed&) {
+      throw;
+    } catch (const EtcdException& e) {
+      log(LogLevel::warning, "Failed to get list of machines from " + endpoint + ": " + e.what());
+      if (e.retry_on_other_endpoint()) endpoints.mark_failed(endpoint);
+    }
+  }
+  return false;
+}
+
+void Etcd3Client::Impl::maybe_refresh_topology(detail::RetryPolicy& policy) {
+  if (options.use_proxies) return;
+  const auto due = endpoints.refreshed_at() + std::max(std::chrono::seconds(60), 10 * options.ttl);
+  {
+    std::lock_guard lock(mutex);
+    if (discovered && detail::EndpointSet::Clock::now() < due) return;
+  }
+  if (refresh_topology(policy)) {
+    std::lock_guard lock(mutex);
+    discovered = true;
+  }
+}
+
+json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend resend) {
+  detail::RetryPolicy policy(std::chrono::duration_cast<milliseconds>(options.retry_timeout));
+  ensure_prefix(policy);
+  maybe_refresh_topology(policy);
+  const std::string text = body.dump();
+  const bool send_token = path != "/auth/authenticate";
+  bool reauthenticated = false;
+  std::exception_ptr last_error;
+  auto round_budget = std::chrono::duration_cast<milliseconds>(options.retry_timeout);
+
+  for (;;) {
+    const auto order = endpoints.try_order();
+    const auto slice = slice_of(round_budget, order.size());
+    round_budget = policy.remaining();
+    bool back_off = false;
+    for (std::size_t i = 0; i < order.size() && !back_off; ++i) {
+      const std::string& endpoint = order[i];
+      if (policy.expired()) break;
+      try {
+        std::uint64_t generation = 0;
+        current_token(&generation);
+        try {
+          json answer =
+              attempt(endpoint, path, text, std::min(slice, std::max(policy.remaining(), milliseconds(1))), send_token);
+          endpoints.mark_ok(endpoint);
+          if (endpoint != endpoints.preferred()) switch_to(endpoint);
+          return answer;
+        } catch (const Etcd3ClientError& e) {
+          if (!is_token_error(e) || !has_credentials() || !send_token || reauthenticated) throw;
+          // One fresh token per call: a second refusal is a genuine permission problem and
+          // goes straight to the caller instead of a re-authentication loop.
+          log(LogLevel::info, std::string("re-authenticating after: ") + e.what());
+          reauthenticate(endpoint, generation, slice_of(policy, order.size()));
+          reauthenticated = true;
+          --i;  // the same endpoint again, with the new token
+          continue;
+        }
+      } catch (const EtcdException& e) {
+        const auto* client_error = dynamic_cast<const Etcd3ClientError*>(&e);
+        if (client_error && is_retried_later(*client_error)) {
+          last_error = std::current_exception();
+          back_off = true;
+          break;
+        }
+        if (!e.retry_on_other_endpoint() && !(client_error && is_member_refusal(*client_error))) throw;
+        log(LogLevel::warning, "Request to server " + endpoint + " failed: " + e.what());
+        endpoints.mark_failed(endpoint);
+        // A plain write that may have been applied must not be applied twice.
+        if (resend == Resend::never && e.outcome_unknown()) throw;
+        last_error = std::current_exception();
+      }
+    }
+    // Every endpoint failed (or etcd asked to come back later): pause, then go round again,
+    // with the seeds back in the list in case the members moved.
+    if (!back_off) endpoints.merge_seeds();
+    const auto pause = policy.next_pause();
+    if (policy.remaining() <= pause) {
+      // Out of time. etcd's own last word is the most useful thing to hand over; a budget spent
+      // waiting out DeadlineExceeded is Patroni's RetryFailedError; no answer at all means no
+      // member could be reached.
+      try {
+        if (last_error) std::rethrow_exception(last_error);
+        throw EtcdConnectionFailed("no etcd endpoint to try");
+      } catch (const DeadlineExceeded& e) {
+        throw RetryFailedError(std::string("Exceeded retry deadline: ") + e.what());
+      } catch (const Etcd3Exception&) {
+        throw;
+      } catch (const EtcdConnectionFailed& e) {
+        throw EtcdConnectionFailed(std::string("No more machines in the cluster: ") + e.what(), e.endpoint(),
+                                   e.request_sent());
+      }
+    }
+    std::this_thread::sleep_for(pause);
+  }
+}
+
+}  // namespace dcs::etcd3
