@@ -16,6 +16,7 @@
 #include "etcd3/retry_policy.hpp"
 #include "http/handle_pool.hpp"
 #include "log.hpp"
+#include "net/dns_cache.hpp"
 
 namespace dcs::etcd3 {
 
@@ -42,6 +43,8 @@ struct Etcd3Client::Impl {
   std::string ensure_prefix(detail::RetryPolicy& policy);
   VersionInfo detect_version_at(const std::string& endpoint, std::chrono::milliseconds timeout);
 
+  /// Builds the seed list from the configuration (SRV, host expansion) on first use.
+  void ensure_seeds();
   /// Re-reads the member list when it is due (every 10 x ttl) or never happened.
   void maybe_refresh_topology(detail::RetryPolicy& policy);
   /// Asks the members for the member list; false when none answered.
@@ -67,12 +70,14 @@ struct Etcd3Client::Impl {
   detail::EndpointSet endpoints;
   detail::RaftTermGuard term_guard;
   http::KeepaliveSettings keepalive;
+  net::DnsCachingResolver resolver;
 
   mutable std::mutex mutex;  // guards the members below
   std::string token;
   std::uint64_t token_generation = 0;
   std::string api_prefix;
   bool discovered = false;
+  bool seeded = false;
   std::function<void(const std::string&)> endpoint_listener;
 
   std::mutex auth_mutex;  // one re-authentication at a time

@@ -196,7 +196,7 @@ std::vector<std::string> srv_labels(const std::string& suffix) {
 
 std::vector<std::string> discover_from_srv(const std::string& domain, const std::string& suffix,
                                            std::chrono::milliseconds timeout, const SrvLookup& srv_lookup,
-                                           const detail::Logger& log, std::string& protocol) {
+                                           const dcs::detail::Logger& log, std::string& protocol) {
   for (const std::string& label : srv_labels(suffix)) {
     // Patroni tests the suffixed label, so a suffix such as "ssl" or "server" changes the scheme
     // or the probe of the empty label too; the same configuration must find the same endpoints.
@@ -261,7 +261,7 @@ std::vector<std::string> expand_host(const std::string& url, const HostLookup& h
 }
 
 SeedEndpoints seed_endpoints(const Etcd3Options& options, const Hooks& hooks) {
-  const detail::Logger log(hooks.log_sink, "etcd3.discovery");
+  const dcs::detail::Logger log(hooks.log_sink, "etcd3.discovery");
   SeedEndpoints seed;
   seed.protocol = options.protocol;
   if (options.use_proxies && !options.endpoints.empty()) {

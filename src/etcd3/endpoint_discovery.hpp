@@ -61,7 +61,7 @@ std::vector<std::string> srv_labels(const std::string& suffix);
 /// answered. Empty, with a warning logged, when no label produced a URL.
 std::vector<std::string> discover_from_srv(const std::string& domain, const std::string& suffix,
                                            std::chrono::milliseconds timeout, const SrvLookup& srv_lookup,
-                                           const detail::Logger& log, std::string& protocol);
+                                           const dcs::detail::Logger& log, std::string& protocol);
 
 /// One URL per address `url`'s host resolves to (http only); `url` itself when it is https or
 /// the name does not resolve.

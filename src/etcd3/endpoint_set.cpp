@@ -34,6 +34,20 @@ std::vector<std::string> EndpointSet::try_order() const {
   return healthy;
 }
 
+std::vector<std::string> EndpointSet::seeds() const {
+  std::lock_guard lock(mutex_);
+  return seeds_;
+}
+
+void EndpointSet::set_seeds(std::vector<std::string> seeds) {
+  std::lock_guard lock(mutex_);
+  seeds_ = std::move(seeds);
+  urls_ = seeds_;
+  if (std::find(urls_.begin(), urls_.end(), preferred_) == urls_.end()) {
+    preferred_ = urls_.empty() ? std::string() : urls_.front();
+  }
+}
+
 std::string EndpointSet::preferred() const {
   std::lock_guard lock(mutex_);
   return preferred_;

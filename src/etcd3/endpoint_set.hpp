@@ -25,7 +25,9 @@ class EndpointSet {
   std::vector<std::string> try_order() const;
   std::string preferred() const;
   std::vector<std::string> all() const;
-  const std::vector<std::string>& seeds() const noexcept { return seeds_; }
+  std::vector<std::string> seeds() const;
+  /// Installs the seed list found from the configuration (SRV records, resolved host names).
+  void set_seeds(std::vector<std::string> seeds);
 
   /// Makes `url` the preferred endpoint; true when that changed it.
   bool prefer(const std::string& url);
@@ -43,8 +45,8 @@ class EndpointSet {
  private:
   bool suspect_locked(const std::string& url, Clock::time_point now) const;
 
-  const std::vector<std::string> seeds_;
   mutable std::mutex mutex_;
+  std::vector<std::string> seeds_;
   std::vector<std::string> urls_;
   std::string preferred_;
   std::map<std::string, Clock::time_point> failed_at_;

@@ -7,6 +7,7 @@
 
 #include "codec/cluster_codec.hpp"
 #include "etcd3/client_impl.hpp"
+#include "etcd3/endpoint_discovery.hpp"
 #include "etcd3/version_check.hpp"
 
 namespace dcs::etcd3 {
@@ -68,22 +69,45 @@ milliseconds slice_of(const detail::RetryPolicy& policy, std::size_t nodes) {
 Etcd3Client::Impl::Impl(Etcd3Options opts)
     : options(std::move(opts)),
       log(options.log_sink, "etcd3.client"),
-      endpoints([this] {
-        validate(options);
-        if (options.endpoints.empty()) {
-          // TODO(issue 3): DNS SRV discovery fills the endpoint list from `srv`.
-          throw ConfigError("srv", "SRV discovery is not implemented yet; configure hosts, host or url");
-        }
-        for (auto& endpoint : options.endpoints) {
-          while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
-        }
-        return options.endpoints;
-      }()),
-      keepalive(keepalive_for(options)) {
+      endpoints({}),
+      keepalive(keepalive_for(options)),
+      resolver([this] {
+        net::DnsCachingResolver::Options o;
+        o.log_sink = options.log_sink;
+        return o;
+      }()) {
+  validate(options);
+  for (auto& endpoint : options.endpoints) {
+    while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  }
   if (options.username.empty() != options.password.empty()) {
     log(LogLevel::warning, "both username and password are needed to authenticate; only one is set");
   }
   if (options.use_proxies) discovered = true;  // proxies are used as configured, never replaced
+  // Configured URLs are usable at once; SRV records and host names are looked up on first use
+  // (the constructor does no I/O).
+  if (options.srv.empty() && !options.expand_host) {
+    endpoints.set_seeds(options.endpoints);
+    seeded = true;
+  }
+}
+
+void Etcd3Client::Impl::ensure_seeds() {
+  {
+    std::lock_guard lock(mutex);
+    if (seeded) return;
+  }
+  discovery::Hooks hooks;
+  hooks.host_lookup = [this](const std::string& host, int port) { return resolver.resolve(host, port); };
+  hooks.log_sink = options.log_sink;
+  auto seeds = discovery::seed_endpoints(options, hooks);
+  if (seeds.endpoints.empty()) {
+    throw EtcdConnectionFailed("no etcd endpoint could be found from the configuration (srv '" + options.srv +
+                               "', endpoints " + std::to_string(options.endpoints.size()) + ")");
+  }
+  endpoints.set_seeds(std::move(seeds.endpoints));
+  std::lock_guard lock(mutex);
+  seeded = true;
 }
 
 std::string Etcd3Client::Impl::current_token(std::uint64_t* generation) const {
@@ -102,6 +126,9 @@ http::HttpRequest Etcd3Client::Impl::make_request(std::string url, std::string b
   request.connect_timeout = std::min(timeout, std::max(milliseconds(1000), timeout / 2));
   request.tls = {options.cacert, options.cert, options.key};
   request.keepalive = keepalive;
+  if (const auto host_port = net::split_url_host_port(request.url)) {
+    request.resolve = resolver.curl_resolve_entry(host_port->first, host_port->second);
+  }
   return request;
 }
 
@@ -172,6 +199,7 @@ VersionInfo Etcd3Client::Impl::detect_version_at(const std::string& endpoint, mi
 }
 
 std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
+  ensure_seeds();
   {
     std::lock_guard lock(mutex);
     if (!api_prefix.empty()) return api_prefix;
@@ -256,6 +284,10 @@ bool Etcd3Client::Impl::refresh_topology(detail::RetryPolicy& policy) {
         }
       }
       if (urls.empty()) continue;
+      for (const auto& url : urls) {
+        if (const auto host_port = net::split_url_host_port(url))
+          resolver.resolve_async(host_port->first, host_port->second);
+      }
       // Shuffled so that the clients of a cluster spread over its members.
       std::shuffle(urls.begin(), urls.end(), std::mt19937(std::random_device{}()));
       if (endpoints.replace(std::move(urls))) switch_to(endpoints.preferred());

@@ -155,8 +155,10 @@ HttpResponse CurlEasy::perform(const HttpRequest& request) {
   HttpResponse response;
   char error_buffer[CURL_ERROR_SIZE] = {0};
   curl_slist* headers = build_headers(request);
+  curl_slist* resolve = request.resolve.empty() ? nullptr : curl_slist_append(nullptr, request.resolve.c_str());
   apply_common_options(handle_, request);
   curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers);
+  if (resolve != nullptr) curl_easy_setopt(handle_, CURLOPT_RESOLVE, resolve);
   curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, append_to_string);
   curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response.body);
   curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, error_buffer);
@@ -170,6 +172,8 @@ HttpResponse CurlEasy::perform(const HttpRequest& request) {
   curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &response.status);
   // The handle keeps pointers to these until the next request; clear them now.
   curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(handle_, CURLOPT_RESOLVE, nullptr);
+  curl_slist_free_all(resolve);
   curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(handle_, CURLOPT_WRITEDATA, nullptr);
   curl_slist_free_all(headers);

@@ -33,6 +33,9 @@ struct HttpRequest {
   std::chrono::milliseconds total_timeout{0};  ///< 0: none (streams only)
   TlsFiles tls;
   KeepaliveSettings keepalive;
+  /// "host:port:addr[,addr]" from the DNS cache, so libcurl connects without resolving; empty:
+  /// libcurl resolves (numeric hosts need nothing).
+  std::string resolve;
 };
 
 struct HttpResponse {

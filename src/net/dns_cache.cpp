@@ -24,6 +24,36 @@ std::string strip_brackets(const std::string& host) {
   return host;
 }
 
+std::optional<std::pair<std::string, int>> split_url_host_port(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return std::nullopt;
+  const std::string scheme = url.substr(0, scheme_end);
+  std::string authority = url.substr(scheme_end + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (const auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  if (authority.empty()) return std::nullopt;
+  std::string host = authority;
+  std::string port_text;
+  if (authority.front() == '[') {
+    const auto close = authority.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':') port_text = authority.substr(close + 2);
+  } else if (const auto colon = authority.rfind(':'); colon != std::string::npos) {
+    host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+  }
+  int port = scheme == "https" ? 443 : 80;
+  if (!port_text.empty()) {
+    try {
+      port = std::stoi(port_text);
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::make_pair(host, port);
+}
+
 bool is_numeric_host(const std::string& host) {
   const std::string bare = strip_brackets(host);
   if (bare.empty()) return false;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -37,6 +38,10 @@ bool is_numeric_host(const std::string& host);
 
 /// `host` without the brackets of an IPv6 literal.
 std::string strip_brackets(const std::string& host);
+
+/// Host (without brackets) and port of "scheme://host[:port][/...]"; the scheme's default port
+/// when none is written. nullopt when `url` has no authority.
+std::optional<std::pair<std::string, int>> split_url_host_port(const std::string& url);
 
 /// A libcurl CURLOPT_RESOLVE entry "host:port:addr1,addr2" (IPv6 addresses bracketed); empty
 /// when `addresses` is empty.
