@@ -4,6 +4,7 @@
 // that one path.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -38,6 +39,16 @@ struct Etcd3Client::Impl {
   /// One attempt against one endpoint, no failover: the parsed success answer or an exception.
   codec::json attempt(const std::string& endpoint, std::string_view path, const std::string& body,
                       std::chrono::milliseconds timeout, bool send_token);
+  /// The same, but when `endpoint` stays silent for longer than a few of its usual round trips
+  /// the request is also sent to `fallback` (requests that may run twice only). `answered` is the
+  /// endpoint whose answer is returned.
+  codec::json attempt_raced(const std::string& endpoint, const std::string& fallback, std::string_view path,
+                            const std::string& body, std::chrono::milliseconds timeout, std::string& answered);
+  /// How long to wait for an answer before racing a copy of the request to another endpoint.
+  std::chrono::milliseconds hedge_delay(std::chrono::milliseconds timeout) const;
+  void record_latency(std::chrono::microseconds latency);
+  /// Turns a success answer into JSON after the stale-member check.
+  codec::json accept(const std::string& endpoint, const http::HttpResponse& response);
 
   /// The API prefix, detecting the version first if needed.
   std::string ensure_prefix(detail::RetryPolicy& policy);
@@ -61,6 +72,8 @@ struct Etcd3Client::Impl {
                                  std::chrono::milliseconds timeout) const;
   /// Performs a unary request on a pooled connection; TransportError -> EtcdConnectionFailed.
   http::HttpResponse send(const http::HttpRequest& request);
+  http::HttpResponse send_raced(const http::HttpRequest& primary, const http::HttpRequest& fallback,
+                                std::chrono::milliseconds hedge_after, int& winner);
   /// Success status + JSON object, or the mapped error.
   codec::json interpret(const http::HttpResponse& response) const;
 
@@ -71,6 +84,7 @@ struct Etcd3Client::Impl {
   detail::RaftTermGuard term_guard;
   http::KeepaliveSettings keepalive;
   net::DnsCachingResolver resolver;
+  std::atomic<std::int64_t> latency_ewma_us{2000};  // smoothed round trip of answered requests
 
   mutable std::mutex mutex;  // guards the members below
   std::string token;

@@ -143,6 +143,30 @@ http::HttpResponse Etcd3Client::Impl::send(const http::HttpRequest& request) {
   }
 }
 
+http::HttpResponse Etcd3Client::Impl::send_raced(const http::HttpRequest& primary, const http::HttpRequest& fallback,
+                                                 milliseconds hedge_after, int& winner) {
+  auto handle = pool.borrow();
+  try {
+    return handle->perform_hedged(primary, fallback, hedge_after, winner);
+  } catch (const http::TransportError& e) {
+    handle.discard();
+    throw EtcdConnectionFailed("POST " + primary.url + " failed: " + e.what(), primary.url, e.request_sent());
+  }
+}
+
+milliseconds Etcd3Client::Impl::hedge_delay(milliseconds timeout) const {
+  // A member that takes many times its usual round trip is probably frozen or partitioned: a
+  // copy to another member then answers long before the timeout would. The floor keeps ordinary
+  // jitter (an fsync, a GC pause) from doubling traffic.
+  const auto usual = milliseconds(latency_ewma_us.load(std::memory_order_relaxed) * 8 / 1000);
+  return std::clamp(usual, milliseconds(100), std::max(milliseconds(100), timeout / 2));
+}
+
+void Etcd3Client::Impl::record_latency(std::chrono::microseconds latency) {
+  const auto old = latency_ewma_us.load(std::memory_order_relaxed);
+  latency_ewma_us.store(old - old / 8 + latency.count() / 8, std::memory_order_relaxed);
+}
+
 json Etcd3Client::Impl::interpret(const http::HttpResponse& response) const {
   if (response.status >= 400) throw_client_error(response.status, response.body);
   if (response.status < 200 || response.status >= 300) {
@@ -160,14 +184,8 @@ json Etcd3Client::Impl::interpret(const http::HttpResponse& response) const {
   return parsed;
 }
 
-json Etcd3Client::Impl::attempt(const std::string& endpoint, std::string_view path, const std::string& body,
-                                milliseconds timeout, bool send_token) {
-  std::string url;
-  {
-    std::lock_guard lock(mutex);
-    url = endpoint + api_prefix + std::string(path);
-  }
-  json answer = interpret(send(make_request(std::move(url), body, send_token, timeout)));
+json Etcd3Client::Impl::accept(const std::string& endpoint, const http::HttpResponse& response) {
+  json answer = interpret(response);
   const auto header = decode_answer("header", [&] { return codec::decode_header(answer); });
   switch (term_guard.observe(header)) {
     case detail::RaftTermGuard::Verdict::stale:
@@ -182,6 +200,41 @@ json Etcd3Client::Impl::attempt(const std::string& endpoint, std::string_view pa
       break;
   }
   return answer;
+}
+
+json Etcd3Client::Impl::attempt(const std::string& endpoint, std::string_view path, const std::string& body,
+                                milliseconds timeout, bool send_token) {
+  std::string url;
+  {
+    std::lock_guard lock(mutex);
+    url = endpoint + api_prefix + std::string(path);
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const auto response = send(make_request(std::move(url), body, send_token, timeout));
+  record_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
+  return accept(endpoint, response);
+}
+
+json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, const std::string& fallback, std::string_view path,
+                                      const std::string& body, milliseconds timeout, std::string& answered) {
+  std::string prefix;
+  {
+    std::lock_guard lock(mutex);
+    prefix = api_prefix;
+  }
+  const auto primary = make_request(endpoint + prefix + std::string(path), body, true, timeout);
+  const auto copy = make_request(fallback + prefix + std::string(path), body, true, timeout);
+  const auto started = std::chrono::steady_clock::now();
+  int winner = 0;
+  const auto response = send_raced(primary, copy, hedge_delay(timeout), winner);
+  answered = winner == 0 ? endpoint : fallback;
+  if (winner == 0) {
+    record_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
+  } else {
+    log(LogLevel::warning, "etcd server " + endpoint + " did not answer in time; " + fallback + " did");
+    endpoints.mark_failed(endpoint);
+  }
+  return accept(answered, response);
 }
 
 VersionInfo Etcd3Client::Impl::detect_version_at(const std::string& endpoint, milliseconds timeout) {
@@ -337,10 +390,14 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
         std::uint64_t generation = 0;
         current_token(&generation);
         try {
-          json answer =
-              attempt(endpoint, path, text, std::min(slice, std::max(policy.remaining(), milliseconds(1))), send_token);
-          endpoints.mark_ok(endpoint);
-          if (endpoint != endpoints.preferred()) switch_to(endpoint);
+          const auto timeout = std::min(slice, std::max(policy.remaining(), milliseconds(1)));
+          std::string answered = endpoint;
+          // Requests that may run twice are raced to the next endpoint when this one is silent.
+          json answer = resend == Resend::safe && send_token && i + 1 < order.size()
+                            ? attempt_raced(endpoint, order[i + 1], path, text, timeout, answered)
+                            : attempt(endpoint, path, text, timeout, send_token);
+          endpoints.mark_ok(answered);
+          if (answered != endpoints.preferred()) switch_to(answered);
           return answer;
         } catch (const Etcd3ClientError& e) {
           if (!is_token_error(e) || !has_credentials() || !send_token || reauthenticated) throw;

@@ -141,44 +141,132 @@ void throw_transport_error(int curl_code, const char* error_buffer, bool request
   throw TransportError(classify(code), message, request_sent);
 }
 
-CurlEasy::CurlEasy() {
+// One request in flight on one easy handle of the session.
+struct CurlEasy::Transfer {
+  CURL* handle = nullptr;
+  const HttpRequest* request = nullptr;
+  HttpResponse response;
+  curl_slist* headers = nullptr;
+  curl_slist* resolve = nullptr;
+  char error_buffer[CURL_ERROR_SIZE] = {0};
+  bool running = false;
+  bool done = false;
+  CURLcode result = CURLE_OK;
+  bool request_sent = false;
+};
+
+CurlEasy::CurlEasy() : multi_(nullptr), handles_{nullptr, nullptr} {
   ensure_curl_initialised();
-  handle_ = curl_easy_init();
-  if (handle_ == nullptr) throw std::bad_alloc();
+  multi_ = curl_multi_init();
+  handles_[0] = curl_easy_init();
+  handles_[1] = curl_easy_init();
+  if (multi_ == nullptr || handles_[0] == nullptr || handles_[1] == nullptr) {
+    curl_easy_cleanup(handles_[0]);
+    curl_easy_cleanup(handles_[1]);
+    curl_multi_cleanup(multi_);
+    throw std::bad_alloc();
+  }
 }
 
 CurlEasy::~CurlEasy() {
-  curl_easy_cleanup(handle_);
+  curl_easy_cleanup(handles_[0]);
+  curl_easy_cleanup(handles_[1]);
+  curl_multi_cleanup(multi_);
+}
+
+void CurlEasy::start(Transfer& transfer, CURL* handle, const HttpRequest& request) {
+  transfer.handle = handle;
+  transfer.request = &request;
+  transfer.headers = build_headers(request);
+  if (!request.resolve.empty()) transfer.resolve = curl_slist_append(nullptr, request.resolve.c_str());
+  apply_common_options(handle, request);
+  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, transfer.headers);
+  curl_easy_setopt(handle, CURLOPT_RESOLVE, transfer.resolve);
+  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, append_to_string);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer.response.body);
+  curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer.error_buffer);
+  curl_multi_add_handle(multi_, handle);
+  transfer.running = true;
+}
+
+// Detaches the transfer from the session (aborting it if it is still running: its connection is
+// closed, the others stay cached) and releases what it borrowed.
+void CurlEasy::finish(Transfer& transfer) {
+  if (!transfer.running) return;
+  long new_connects = 0;
+  curl_easy_getinfo(transfer.handle, CURLINFO_NUM_CONNECTS, &new_connects);
+  connects_ += new_connects;
+  long request_size = 0;
+  curl_easy_getinfo(transfer.handle, CURLINFO_REQUEST_SIZE, &request_size);
+  transfer.request_sent = request_size > 0;
+  curl_easy_getinfo(transfer.handle, CURLINFO_RESPONSE_CODE, &transfer.response.status);
+  curl_multi_remove_handle(multi_, transfer.handle);
+  // The handle keeps pointers to these until its next request; clear them now.
+  curl_easy_setopt(transfer.handle, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(transfer.handle, CURLOPT_RESOLVE, nullptr);
+  curl_easy_setopt(transfer.handle, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(transfer.handle, CURLOPT_WRITEDATA, nullptr);
+  curl_slist_free_all(transfer.headers);
+  curl_slist_free_all(transfer.resolve);
+  transfer.headers = transfer.resolve = nullptr;
+  transfer.running = false;
 }
 
 HttpResponse CurlEasy::perform(const HttpRequest& request) {
-  HttpResponse response;
-  char error_buffer[CURL_ERROR_SIZE] = {0};
-  curl_slist* headers = build_headers(request);
-  curl_slist* resolve = request.resolve.empty() ? nullptr : curl_slist_append(nullptr, request.resolve.c_str());
-  apply_common_options(handle_, request);
-  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers);
-  if (resolve != nullptr) curl_easy_setopt(handle_, CURLOPT_RESOLVE, resolve);
-  curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, append_to_string);
-  curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response.body);
-  curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, error_buffer);
+  int winner = 0;
+  return perform_hedged(request, request, std::chrono::milliseconds::max(), winner);
+}
 
-  const CURLcode code = curl_easy_perform(handle_);
-  long new_connects = 0;
-  curl_easy_getinfo(handle_, CURLINFO_NUM_CONNECTS, &new_connects);
-  connects_ += new_connects;
-  long request_size = 0;
-  curl_easy_getinfo(handle_, CURLINFO_REQUEST_SIZE, &request_size);
-  curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &response.status);
-  // The handle keeps pointers to these until the next request; clear them now.
-  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(handle_, CURLOPT_RESOLVE, nullptr);
-  curl_slist_free_all(resolve);
-  curl_easy_setopt(handle_, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(handle_, CURLOPT_WRITEDATA, nullptr);
-  curl_slist_free_all(headers);
-  if (code != CURLE_OK) throw_transport_error(code, error_buffer, request_size > 0);
-  return response;
+HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const HttpRequest& secondary,
+                                      std::chrono::milliseconds hedge_after, int& winner) {
+  using Clock = std::chrono::steady_clock;
+  Transfer transfers[2];
+  const auto hedge_at =
+      hedge_after == std::chrono::milliseconds::max() ? Clock::time_point::max() : Clock::now() + hedge_after;
+  struct Cleanup {
+    CurlEasy* self;
+    Transfer* transfers;
+    ~Cleanup() {
+      self->finish(transfers[0]);
+      self->finish(transfers[1]);
+    }
+  } cleanup{this, transfers};
+
+  start(transfers[0], handles_[0], primary);
+  for (;;) {
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    int queued = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      for (auto& t : transfers) {
+        if (t.running && t.handle == msg->easy_handle) {
+          t.done = true;
+          t.result = msg->data.result;
+        }
+      }
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (transfers[i].done && transfers[i].result == CURLE_OK) {
+        winner = i;
+        finish(transfers[i]);
+        return std::move(transfers[i].response);
+      }
+    }
+    const bool racing = transfers[1].running;
+    if (transfers[0].done && (!racing || transfers[1].done)) {
+      // Nothing left that could still answer: report the primary's failure.
+      finish(transfers[0]);
+      throw_transport_error(transfers[0].result, transfers[0].error_buffer, transfers[0].request_sent);
+    }
+    if (!racing && !transfers[0].done && Clock::now() >= hedge_at) start(transfers[1], handles_[1], secondary);
+    int wait_ms = 1000;
+    if (!transfers[1].running && hedge_at != Clock::time_point::max()) {
+      const auto until_hedge = std::chrono::duration_cast<std::chrono::milliseconds>(hedge_at - Clock::now());
+      wait_ms = static_cast<int>(std::clamp<long long>(until_hedge.count(), 0, 1000));
+    }
+    curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
+  }
 }
 
 }  // namespace dcs::http

@@ -1,5 +1,6 @@
-// One libcurl easy handle that performs unary requests and keeps its connection alive between
-// them, so a thread that reuses it pays no TCP handshake per request.
+// A libcurl session for unary requests: a multi handle whose connection cache keeps connections
+// alive between requests (so a thread that reuses the session pays no TCP handshake per request)
+// and two easy handles, so that a slow request can be raced against a copy sent elsewhere.
 #pragma once
 
 #include <curl/curl.h>
@@ -19,11 +20,23 @@ class CurlEasy {
   /// HTTP status is a response.
   HttpResponse perform(const HttpRequest& request);
 
-  /// Number of new connections this handle has opened (for tests and benchmarks).
+  /// Sends `primary`; when it has not answered after `hedge_after`, also sends `secondary` (to
+  /// another endpoint) and returns whichever complete answer comes first; `winner` says which (0
+  /// or 1). The slower transfer is abandoned. Only for requests that may be executed twice.
+  /// Throws the primary's TransportError when it fails before the race starts, or when both fail.
+  HttpResponse perform_hedged(const HttpRequest& primary, const HttpRequest& secondary,
+                              std::chrono::milliseconds hedge_after, int& winner);
+
+  /// Number of new connections this session has opened (for tests and benchmarks).
   long connects() const noexcept { return connects_; }
 
  private:
-  CURL* handle_;
+  struct Transfer;
+  void start(Transfer& transfer, CURL* handle, const HttpRequest& request);
+  void finish(Transfer& transfer);
+
+  CURLM* multi_;
+  CURL* handles_[2];
   long connects_ = 0;
 };
 

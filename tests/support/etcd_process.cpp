@@ -457,6 +457,17 @@ void EtcdProcess::restart(std::size_t index) {
   }
 }
 
+void EtcdProcess::restart_stopped() {
+  std::vector<std::size_t> relaunched;
+  for (std::size_t index = 0; index < members_.size(); ++index) {
+    if (alive(members_[index])) continue;
+    launch(index);
+    relaunched.push_back(index);
+  }
+  // Only now wait: a member without quorum does not answer until enough of the others are back.
+  for (const std::size_t index : relaunched) wait_ready(index);
+}
+
 std::string EtcdProcess::log_path(std::size_t member) const {
   check_member(member);
   return dir_ + "/" + members_[member].name + ".log";

@@ -125,6 +125,9 @@ class EtcdProcess {
   /// Relaunches a member that is not running with its original flags and data dir, then waits
   /// until it answers GET /version again.
   void restart(std::size_t member);
+  /// Relaunches every member that is not running, all before waiting for any (a cluster that
+  /// lost quorum answers only once enough members are back).
+  void restart_stopped();
   /// Stops every member and removes the temporary directory (what the destructor does).
   void stop() noexcept;
 
