@@ -257,22 +257,34 @@ std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
     std::lock_guard lock(mutex);
     if (!api_prefix.empty()) return api_prefix;
   }
-  std::exception_ptr last;
-  for (const auto& endpoint : endpoints.try_order()) {
-    if (policy.expired()) break;
-    try {
-      detect_version_at(endpoint, slice_of(policy, endpoints.all().size()));
-      return api_prefix;
-    } catch (const UnsupportedEtcdVersion&) {
-      throw;
-    } catch (const EtcdException& e) {
-      if (!e.retry_on_other_endpoint()) throw;
-      endpoints.mark_failed(endpoint);
-      last = std::current_exception();
+  // Like any call: every endpoint in turn, rounds separated by back-off, within the budget.
+  for (;;) {
+    std::string last_failure = "no etcd endpoint to try";
+    std::string last_endpoint;
+    bool last_sent = false;
+    for (const auto& endpoint : endpoints.try_order()) {
+      if (policy.expired()) break;
+      try {
+        detect_version_at(endpoint, slice_of(policy, endpoints.all().size()));
+        std::lock_guard lock(mutex);
+        return api_prefix;
+      } catch (const UnsupportedEtcdVersion&) {
+        throw;
+      } catch (const EtcdException& e) {
+        if (!e.retry_on_other_endpoint()) throw;
+        endpoints.mark_failed(endpoint);
+        last_failure = e.what();
+        last_endpoint = endpoint;
+        const auto* failed = dynamic_cast<const EtcdConnectionFailed*>(&e);
+        last_sent = failed != nullptr && failed->request_sent();
+      }
     }
+    const auto pause = policy.next_pause();
+    if (policy.remaining() <= pause) {
+      throw EtcdConnectionFailed("No more machines in the cluster: " + last_failure, last_endpoint, last_sent);
+    }
+    std::this_thread::sleep_for(pause);
   }
-  if (last) std::rethrow_exception(last);
-  throw EtcdConnectionFailed("No more machines in the cluster");
 }
 
 void Etcd3Client::Impl::switch_to(const std::string& endpoint) {

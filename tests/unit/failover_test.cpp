@@ -1,0 +1,202 @@
+// The client's request path across several endpoints, against in-process mock members: which
+// failures move a request to another endpoint, which do not, the stale-member guard, stickiness,
+// the listener, racing a silent member, and what a plain write does when its outcome is unknown.
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "dcs/etcd3/client.hpp"
+#include "unit/mock_etcd_server.hpp"
+#include "unit/recorded_traffic.hpp"
+
+namespace dcs::test {
+namespace {
+
+using namespace dcs::etcd3;
+using nlohmann::json;
+namespace rec = dcs::test::recorded;
+
+// A recorded range answer with the header's raft term replaced.
+std::string range_with_term(int term) {
+  json answer = json::parse(rec::kRangeFoo);
+  answer["header"]["raft_term"] = std::to_string(term);
+  return answer.dump();
+}
+
+std::string closed_port_url() {
+  return "http://127.0.0.1:9";
+}
+
+class FailoverUnit : public ::testing::Test {
+ protected:
+  Etcd3Options options(std::vector<std::string> endpoints) {
+    Etcd3Options o;
+    o.endpoints = std::move(endpoints);
+    o.use_proxies = true;  // a fixed list: the mocks' recorded member lists name other ports
+    o.retry_timeout = std::chrono::seconds(2);
+    return o;
+  }
+  void listen(Etcd3Client& client) {
+    client.set_endpoint_listener([this](const std::string& endpoint) {
+      std::lock_guard lock(mutex_);
+      switches_.push_back(endpoint);
+    });
+  }
+  std::vector<std::string> switches() {
+    std::lock_guard lock(mutex_);
+    return switches_;
+  }
+
+  MockEtcdServer a;
+  MockEtcdServer b;
+  std::mutex mutex_;
+  std::vector<std::string> switches_;
+};
+
+TEST_F(FailoverUnit, UnreachableEndpointIsSkippedAndTheSwitchSticks) {
+  b.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
+  Etcd3Client client(options({closed_port_url(), b.url()}));
+  listen(client);
+  EXPECT_EQ(client.range({.key = "foo"}).kvs.at(0).value, "bar2");
+  EXPECT_EQ(client.current_endpoint(), b.url());
+  EXPECT_EQ(switches(), std::vector<std::string>{b.url()});
+  client.range({.key = "foo"});
+  EXPECT_EQ(switches().size(), 1u) << "no switch back and forth";
+}
+
+TEST_F(FailoverUnit, UnavailableMovesToTheNextEndpoint) {
+  a.answer("/v3/kv/range", 503, R"({"error":"etcdserver: request timed out","code":14})");
+  b.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
+  Etcd3Client client(options({a.url(), b.url()}));
+  EXPECT_EQ(client.range({.key = "foo"}).count, 1);
+  EXPECT_EQ(client.current_endpoint(), b.url());
+}
+
+TEST_F(FailoverUnit, NotAPrimaryLessorMovesTheKeepaliveToTheNextEndpoint) {
+  a.answer("/v3/lease/keepalive", 500, R"({"error":{"grpc_code":2,"http_code":500,"message":"not a primary lessor"}})");
+  b.answer("/v3/lease/keepalive", 200, std::string(rec::kLeaseKeepAlive));
+  Etcd3Client client(options({a.url(), b.url()}));
+  EXPECT_TRUE(client.lease_keepalive(2000).alive());
+  EXPECT_EQ(client.current_endpoint(), b.url());
+}
+
+TEST_F(FailoverUnit, OtherEtcdErrorsGoStraightToTheCaller) {
+  a.answer("/v3/kv/put", 404, R"({"error":"etcdserver: requested lease not found","code":5})");
+  b.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+  Etcd3Client client(options({a.url(), b.url()}));
+  EXPECT_THROW(client.put({.key = "k", .value = "v", .lease = 7}), LeaseNotFound);
+  EXPECT_TRUE(b.requests_to("/v3/kv/put").empty()) << "an answer from etcd is not an endpoint failure";
+  EXPECT_EQ(client.current_endpoint(), a.url());
+}
+
+TEST_F(FailoverUnit, MemberWithAnOlderRaftTermIsStaleAndLeftForAnother) {
+  a.answer("/v3/kv/range", 200, range_with_term(5));
+  Etcd3Client client(options({a.url(), b.url()}));
+  client.range({.key = "foo"});  // learns term 5 from a
+  // a now answers as if it had been cut off from the cluster for a while.
+  a.answer("/v3/kv/range", 200, range_with_term(3));
+  b.answer("/v3/kv/range", 200, range_with_term(6));
+  EXPECT_EQ(client.range({.key = "foo"}).header.raft_term, 6u);
+  EXPECT_EQ(client.current_endpoint(), b.url());
+}
+
+TEST_F(FailoverUnit, NewClusterIdResetsTheRememberedTerm) {
+  a.answer("/v3/kv/range", 200, range_with_term(9));
+  Etcd3Client client(options({a.url()}));
+  client.range({.key = "foo"});
+  json other = json::parse(range_with_term(1));
+  other["header"]["cluster_id"] = "42";
+  a.answer("/v3/kv/range", 200, other.dump());
+  EXPECT_EQ(client.range({.key = "foo"}).header.cluster_id, 42u) << "another cluster is not a stale member";
+}
+
+TEST_F(FailoverUnit, SilentEndpointIsRacedByTheNextOne) {
+  // a accepts the request and never answers (a frozen member); b answers at once.
+  a.stream("/v3/lease/keepalive", StreamScript{200, {StreamStep::hold_open()}});
+  b.answer("/v3/lease/keepalive", 200, std::string(rec::kLeaseKeepAlive));
+  Etcd3Options o = options({a.url(), b.url()});
+  o.retry_timeout = std::chrono::seconds(10);
+  Etcd3Client client(o);
+  EXPECT_TRUE(client.lease_keepalive(2000).alive());
+  EXPECT_EQ(client.current_endpoint(), b.url());
+  EXPECT_EQ(a.requests_to("/v3/lease/keepalive").size(), 1u);
+  // The frozen member is now tried last, so the next call does not wait on it again.
+  client.lease_keepalive(2000);
+  EXPECT_EQ(a.requests_to("/v3/lease/keepalive").size(), 1u);
+}
+
+TEST_F(FailoverUnit, PlainWriteWithUnknownOutcomeIsNotSentAgain) {
+  a.stream("/v3/kv/put", StreamScript{200, {StreamStep::hold_open()}});
+  b.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+  Etcd3Options o = options({a.url(), b.url()});
+  o.retry_timeout = std::chrono::seconds(2);
+  Etcd3Client client(o);
+  try {
+    client.put({.key = "k", .value = "v"});
+    FAIL() << "no exception";
+  } catch (const EtcdConnectionFailed& e) {
+    EXPECT_TRUE(e.outcome_unknown()) << e.what();
+  }
+  EXPECT_TRUE(b.requests_to("/v3/kv/put").empty()) << "the write may have been applied by a";
+}
+
+TEST_F(FailoverUnit, CompareGuardedWriteIsSentToTheNextEndpoint) {
+  a.answer("/v3/kv/txn", 503, R"({"error":"etcdserver: request timed out","code":14})");
+  b.answer("/v3/kv/txn", 200, R"({"header":{"revision":"12"},"succeeded":true})");
+  Etcd3Client client(options({a.url(), b.url()}));
+  TxnRequest txn;
+  txn.compare.push_back(Compare::create_revision("k", CompareResult::equal, 0));
+  txn.success.push_back({PutRequest{.key = "k", .value = "v"}});
+  EXPECT_TRUE(client.txn(txn).succeeded);
+}
+
+TEST_F(FailoverUnit, EveryEndpointDownEndsWithinTheBudget) {
+  Etcd3Client client(options({closed_port_url(), "http://127.0.0.1:7"}));
+  try {
+    client.range({.key = "foo"});
+    FAIL() << "no exception";
+  } catch (const EtcdConnectionFailed& e) {
+    EXPECT_NE(std::string(e.what()).find("No more machines"), std::string::npos) << e.what();
+    EXPECT_TRUE(e.retry_on_other_endpoint());
+  }
+}
+
+TEST_F(FailoverUnit, DeadlineExceededIsRetriedUntilTheBudgetEnds) {
+  a.answer("/v3/kv/range", 504, R"({"error":"context deadline exceeded","code":4})");
+  Etcd3Client client(options({a.url()}));
+  EXPECT_THROW(client.range({.key = "foo"}), RetryFailedError);
+  EXPECT_GE(a.requests_to("/v3/kv/range").size(), 2u);
+}
+
+TEST_F(FailoverUnit, LearnerRefusalMovesToAnotherMember) {
+  a.answer("/v3/kv/range", 400, R"({"code":9,"message":"etcdserver: rpc not supported for learner"})");
+  b.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
+  Etcd3Client client(options({a.url(), b.url()}));
+  EXPECT_EQ(client.range({.key = "foo"}).count, 1);
+  EXPECT_EQ(client.current_endpoint(), b.url());
+}
+
+TEST_F(FailoverUnit, MemberListReplacesTheSeedsWithoutLearnersOrUnstartedMembers) {
+  json list = json::parse(rec::kMemberListWithLearner);
+  list["members"] = json::array({{{"ID", "1"}, {"name", "m1"}, {"clientURLs", {a.url()}}},
+                                 {{"ID", "2"}, {"isLearner", true}, {"clientURLs", {"http://127.0.0.1:1"}}},
+                                 {{"ID", "3"}},
+                                 {{"ID", "4"}, {"name", "m2"}, {"clientURLs", {b.url() + "/"}}}});
+  a.answer("/v3/cluster/member/list", 200, list.dump());
+  a.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
+  Etcd3Options o = options({a.url()});
+  o.use_proxies = false;
+  Etcd3Client client(o);
+  client.range({.key = "foo"});
+  auto known = client.endpoints();
+  std::sort(known.begin(), known.end());
+  auto expected = std::vector<std::string>{a.url(), b.url()};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(known, expected);
+}
+
+}  // namespace
+}  // namespace dcs::test
