@@ -136,9 +136,29 @@ void apply_common_options(CURL* handle, const HttpRequest& request) {
 
 void throw_transport_error(int curl_code, const char* error_buffer, bool request_sent) {
   const auto code = static_cast<CURLcode>(curl_code);
+  const std::string detail = error_buffer != nullptr ? error_buffer : "";
   std::string message = curl_easy_strerror(code);
-  if (error_buffer != nullptr && error_buffer[0] != '\0') message += std::string(": ") + error_buffer;
-  throw TransportError(classify(code), message, request_sent);
+  if (!detail.empty()) message += ": " + detail;
+  TransportFailure kind = classify(code);
+  // curl's own wording does not say which side of TLS failed, and a server that refuses the
+  // client certificate (a TLS alert, which TLS 1.3 delivers after curl's side of the handshake)
+  // surfaces as a plain receive or send error. Name the problem first.
+  const bool peer_alert = (code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR || code == CURLE_SSL_CONNECT_ERROR) &&
+                          detail.find("SSL") != std::string::npos && detail.find(" alert ") != std::string::npos;
+  if (code == CURLE_PEER_FAILED_VERIFICATION) {
+    message = "TLS: the server's certificate failed verification (check 'cacert'): " + message;
+  } else if (peer_alert) {
+    kind = TransportFailure::tls;
+    message =
+        "TLS handshake refused by the server (client certificate missing or not accepted; check 'cert' and "
+        "'key'): " +
+        message;
+  } else if (code == CURLE_SSL_CERTPROBLEM) {
+    message = "TLS: the client certificate or key cannot be used (check 'cert' and 'key'): " + message;
+  } else if (kind == TransportFailure::tls) {
+    message = "TLS handshake failed: " + message;
+  }
+  throw TransportError(kind, message, request_sent);
 }
 
 // One request in flight on one easy handle of the session.
