@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Patroni 3.0.2's side of bench/failover.sh: runs the `failover` section of the Patroni baseline
-# harness (/work/shared/bench/patroni-baseline, read-only, used as it is) against a private
+# harness (../shared/bench/patroni-baseline next to the repository, read-only, used as it is) against a private
 # 3-node etcd started by its etcd.sh: SIGKILL / SIGSTOP of the node Patroni talks to (raft leader
 # and follower) -> first successful get_cluster / update_leader.
 #   bench/patroni_failover.sh [patroni_dcs_bench.py options, e.g. --failover-reps 5]
@@ -8,7 +8,7 @@
 # /tmp/pb-results-failover) as JSON and markdown; the markdown table is also printed.
 set -euo pipefail
 
-BASELINE=${PB_BASELINE:-/work/shared/bench/patroni-baseline}
+BASELINE=${PB_BASELINE:-$(cd "$(dirname "$0")/../.." && pwd)/shared/bench/patroni-baseline}
 OUT=${PB_OUT:-/tmp/pb-results-failover}
 if [ ! -x "$BASELINE/patroni_dcs_bench.py" ] || [ ! -x "$BASELINE/etcd.sh" ]; then
   echo "patroni_failover: no Patroni baseline in $BASELINE" >&2
