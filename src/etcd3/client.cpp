@@ -144,6 +144,11 @@ void Etcd3Client::set_endpoint_listener(std::function<void(const std::string& en
   impl_->endpoint_listener = std::move(listener);
 }
 
+void Etcd3Client::set_reauthentication_listener(std::function<void(bool watch_restart_needed)> listener) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->reauthentication_listener = std::move(listener);
+}
+
 bool Etcd3Client::refresh_endpoints() {
   detail::RetryPolicy policy(std::chrono::duration_cast<milliseconds>(impl_->options.retry_timeout));
   impl_->ensure_prefix(policy);

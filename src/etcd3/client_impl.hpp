@@ -28,6 +28,11 @@ enum class Resend {
   never,  ///< plain writes: the caller must learn that the outcome is unknown
 };
 
+/// Patroni's re-authentication modes: after which refusals a new token is needed, and whether
+/// streams opened with the old token (watches) must be restarted too. A token from an older auth
+/// store revision keeps working for an established watch, so that one needs no restart.
+enum class ReauthenticateMode { not_required, required, required_without_watcher_restart };
+
 struct Etcd3Client::Impl {
   explicit Impl(Etcd3Options opts);
 
@@ -63,7 +68,8 @@ struct Etcd3Client::Impl {
 
   /// Authenticates against `endpoint` unless another thread already replaced the token that
   /// failed (`failed_generation`).
-  void reauthenticate(const std::string& endpoint, std::uint64_t failed_generation, std::chrono::milliseconds timeout);
+  void reauthenticate(const std::string& endpoint, std::uint64_t failed_generation, std::chrono::milliseconds timeout,
+                      ReauthenticateMode mode = ReauthenticateMode::required_without_watcher_restart);
   bool has_credentials() const { return !options.username.empty() && !options.password.empty(); }
 
   void switch_to(const std::string& endpoint);
@@ -93,6 +99,7 @@ struct Etcd3Client::Impl {
   bool discovered = false;
   bool seeded = false;
   std::function<void(const std::string&)> endpoint_listener;
+  std::function<void(bool)> reauthentication_listener;
 
   std::mutex auth_mutex;  // one re-authentication at a time
 };

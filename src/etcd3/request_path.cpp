@@ -305,7 +305,7 @@ void Etcd3Client::Impl::switch_to(const std::string& endpoint) {
 }
 
 void Etcd3Client::Impl::reauthenticate(const std::string& endpoint, std::uint64_t failed_generation,
-                                       milliseconds timeout) {
+                                       milliseconds timeout, ReauthenticateMode mode) {
   std::lock_guard auth_lock(auth_mutex);
   {
     std::lock_guard lock(mutex);
@@ -320,9 +320,20 @@ void Etcd3Client::Impl::reauthenticate(const std::string& endpoint, std::uint64_
   } catch (const AuthNotEnabled&) {
     log(LogLevel::info, "etcd authentication is not enabled; going on without a token");
   }
-  std::lock_guard lock(mutex);
-  token = std::move(new_token);
-  ++token_generation;
+  std::function<void(bool)> listener;
+  {
+    std::lock_guard lock(mutex);
+    token = std::move(new_token);
+    ++token_generation;
+    listener = reauthentication_listener;
+  }
+  if (listener && mode != ReauthenticateMode::not_required) {
+    try {
+      listener(mode == ReauthenticateMode::required);
+    } catch (...) {
+      log(LogLevel::error, "re-authentication listener threw; ignored");
+    }
+  }
 }
 
 bool Etcd3Client::Impl::refresh_topology(detail::RetryPolicy& policy) {
@@ -335,7 +346,7 @@ bool Etcd3Client::Impl::refresh_topology(detail::RetryPolicy& policy) {
       std::uint64_t generation = 0;
       if (has_credentials() && current_token(&generation).empty()) {
         // Newer etcd refuses unauthenticated member lists, so authenticate on this member first.
-        reauthenticate(endpoint, generation, timeout);
+        reauthenticate(endpoint, generation, timeout, ReauthenticateMode::not_required);
       }
       const json answer = attempt(endpoint, "/cluster/member/list", "{}", timeout, /*send_token=*/true);
       const auto list = decode_answer("member list", [&] { return codec::decode_member_list_response(answer); });
@@ -416,7 +427,9 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
           // One fresh token per call: a second refusal is a genuine permission problem and
           // goes straight to the caller instead of a re-authentication loop.
           log(LogLevel::info, std::string("re-authenticating after: ") + e.what());
-          reauthenticate(endpoint, generation, slice_of(policy, order.size()));
+          reauthenticate(endpoint, generation, slice_of(policy, order.size()),
+                         dynamic_cast<const AuthOldRevision*>(&e) ? ReauthenticateMode::required_without_watcher_restart
+                                                                  : ReauthenticateMode::required);
           reauthenticated = true;
           --i;  // the same endpoint again, with the new token
           continue;

@@ -64,6 +64,22 @@ TEST_F(FailoverTest, ClientLearnsEveryMemberFromTheMemberList) {
   EXPECT_EQ(known, expected);
 }
 
+TEST_F(FailoverTest, MemberRestartedOnANewAddressIsLearntFromTheMemberList) {
+  client().lease_keepalive(lease_);
+  const std::size_t mover = (member_in_use() + 1) % etcd().size();
+  const std::string old_url = etcd().endpoint(mover);
+  etcd().signal(mover, SIGKILL);
+  etcd().restart_on_new_client_port(mover);
+  const std::string new_url = etcd().endpoint(mover);
+  ASSERT_NE(new_url, old_url);
+
+  ASSERT_TRUE(client().refresh_endpoints());
+  const auto known = client().endpoints();
+  EXPECT_NE(std::find(known.begin(), known.end(), new_url), known.end()) << "the new address is known";
+  EXPECT_EQ(std::find(known.begin(), known.end(), old_url), known.end()) << "the old one is forgotten";
+  EXPECT_TRUE(client().lease_keepalive(lease_).alive());
+}
+
 TEST_F(FailoverTest, KilledMemberInUseIsReplacedAndTheNewOneSticks) {
   ASSERT_TRUE(client().lease_keepalive(lease_).alive());
   const std::size_t victim = member_in_use();

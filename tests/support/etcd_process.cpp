@@ -458,6 +458,30 @@ void EtcdProcess::restart(std::size_t index) {
   }
 }
 
+void EtcdProcess::restart_on_new_client_port(std::size_t index) {
+  check_member(index);
+  Member& member = members_[index];
+  if (alive(member)) {
+    throw EtcdProcessError("'" + member.name + "' is still running (pid " + std::to_string(member.pid) + ")");
+  }
+  const std::string old_url = member.client_url;
+  member.client_port = pick_free_port();
+  member.client_url = "http://127.0.0.1:" + std::to_string(member.client_port);
+  if (old_url.rfind("https://", 0) == 0) member.client_url.replace(0, 4, "https");
+  for (std::string& arg : member.args) {
+    for (auto at = arg.find(old_url); at != std::string::npos; at = arg.find(old_url, at + member.client_url.size())) {
+      arg.replace(at, old_url.size(), member.client_url);
+    }
+  }
+  launch(index);
+  try {
+    wait_ready(index);
+  } catch (...) {
+    stop_member(member);
+    throw;
+  }
+}
+
 void EtcdProcess::restart_stopped() {
   std::vector<std::size_t> relaunched;
   for (std::size_t index = 0; index < members_.size(); ++index) {

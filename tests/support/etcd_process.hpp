@@ -128,6 +128,9 @@ class EtcdProcess {
   /// Relaunches every member that is not running, all before waiting for any (a cluster that
   /// lost quorum answers only once enough members are back).
   void restart_stopped();
+  /// Relaunches a member that is not running on a new client port (it advertises the new URL;
+  /// its peer URL and data stay), as when a member moves to another address.
+  void restart_on_new_client_port(std::size_t member);
   /// Stops every member and removes the temporary directory (what the destructor does).
   void stop() noexcept;
 

@@ -3,6 +3,7 @@
 // password never shows up in an exception or a log line.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -219,6 +220,91 @@ TEST(ClientAuthRefused, ConnectionFailureWhileSendingCredentialsHidesThePassword
   }
   ASSERT_FALSE(log.lines().empty());
   for (const auto& line : log.lines()) EXPECT_EQ(line.message.find(kPassword), std::string::npos) << line.message;
+}
+
+}  // namespace
+}  // namespace dcs::etcd3
+
+namespace dcs::etcd3 {
+namespace {
+
+// The request path's re-authentication: a refused token is replaced once per call, the listener
+// learns whether watches opened with the old token need a restart, and a refusal that survives a
+// fresh token goes straight back to the caller.
+class Reauthentication : public ::testing::Test {
+ protected:
+  Reauthentication() {
+    server.handle("/v3/auth/authenticate", [this](const RecordedRequest&) {
+      const int n = ++authentications;
+      return CannedResponse{200, R"({"header":{},"token":"token-)" + std::to_string(n) + R"("})"};
+    });
+    client.set_reauthentication_listener([this](bool restart) { restarts.push_back(restart); });
+  }
+
+  // Answers `path` with `refusal` while the request carries `stale_token`, else with `ok`.
+  void refuse_token(const std::string& path, const std::string& stale_token, int status, std::string refusal,
+                    std::string ok) {
+    server.handle(path, [=](const RecordedRequest& request) {
+      if (request.header("Authorization") == stale_token) return CannedResponse{status, refusal};
+      return CannedResponse{200, ok};
+    });
+  }
+
+  Etcd3Options options() {
+    Etcd3Options o = options_for(server);
+    o.username = "root";
+    o.password = "secret";
+    return o;
+  }
+
+  MockEtcdServer server;
+  std::atomic<int> authentications{0};
+  std::vector<bool> restarts;  // only touched on the calling thread
+  Etcd3Client client{options()};
+};
+
+TEST_F(Reauthentication, InvalidTokenIsReplacedOnceAndWatchesMustRestart) {
+  client.authenticate("root", "secret");  // token-1
+  refuse_token("/v3/kv/range", "token-1", 401, R"({"error":"etcdserver: invalid auth token","code":16})",
+               std::string(rec::kRangeFoo));
+  EXPECT_EQ(client.range(RangeRequest{.key = "foo"}).count, 1);
+  EXPECT_EQ(authentications.load(), 2);
+  EXPECT_EQ(server.last_request_to("/v3/kv/range").header("Authorization"), "token-2");
+  EXPECT_EQ(restarts, std::vector<bool>{true});
+}
+
+TEST_F(Reauthentication, OldAuthRevisionNeedsNoWatchRestart) {
+  client.authenticate("root", "secret");
+  refuse_token("/v3/kv/range", "token-1", 400, R"({"error":"etcdserver: revision of auth store is old","code":3})",
+               std::string(rec::kRangeFoo));
+  client.range(RangeRequest{.key = "foo"});
+  EXPECT_EQ(restarts, std::vector<bool>{false});
+}
+
+TEST_F(Reauthentication, PermissionDeniedWithAFreshTokenGoesToTheCaller) {
+  server.answer("/v3/kv/put", 403, R"({"error":"etcdserver: permission denied","code":7})");
+  client.authenticate("root", "secret");
+  EXPECT_THROW(client.put(PutRequest{.key = "k", .value = "v"}), PermissionDenied);
+  EXPECT_EQ(authentications.load(), 2) << "exactly one re-authentication, no loop";
+  EXPECT_EQ(server.requests_to("/v3/kv/put").size(), 2u);
+}
+
+TEST_F(Reauthentication, FirstMemberListIsAuthenticatedFirst) {
+  server.answer("/v3/cluster/member/list", 200, std::string(rec::kMemberListWithLearner));
+  Etcd3Options o = options();
+  o.use_proxies = false;
+  Etcd3Client discovering(o);
+  try {
+    discovering.range(RangeRequest{.key = "foo"});  // the recorded members are not reachable
+  } catch (const EtcdException&) {
+  }
+  const auto requests = server.requests();
+  const auto first_of = [&](const std::string& path) {
+    return std::find_if(requests.begin(), requests.end(), [&](const auto& r) { return r.path == path; });
+  };
+  ASSERT_NE(first_of("/v3/cluster/member/list"), requests.end());
+  EXPECT_LT(first_of("/v3/auth/authenticate"), first_of("/v3/cluster/member/list"));
+  EXPECT_TRUE(restarts.empty()) << "the first authentication replaces no token";
 }
 
 }  // namespace

@@ -187,7 +187,7 @@ TEST_F(ClientUnary, HugeValueRoundTripsThroughPutAndRange) {
   EXPECT_EQ(codec::base64_decode(json::parse(server.last_request_to("/v3/kv/put").body).at("value").get<std::string>()),
             big);
 
-  const RangeResponse r = client.range(key("foo"));
+  const RangeResponse r = roomy_client.range(key("foo"));
   ASSERT_EQ(r.kvs.size(), 1u);
   EXPECT_EQ(r.kvs[0].value.size(), big.size());
   EXPECT_TRUE(r.kvs[0].value == big);

@@ -95,6 +95,12 @@ class DCS_EXPORT Etcd3Client {
   /// Called (on the thread that made the request) whenever requests move to another endpoint.
   /// A watch on the old endpoint should be restarted. Must not throw or block.
   void set_endpoint_listener(std::function<void(const std::string& endpoint)> listener);
+  /// Called after the client replaced a refused token (not after the first authentication).
+  /// `watch_restart_needed` is true when the old token was invalid (a watch opened with it should
+  /// be restarted) and false when it was only from an older auth store revision, which etcd keeps
+  /// honouring for established watches (Patroni's REQUIRED vs WITHOUT_WATCHER_RESTART). Must not
+  /// throw or block.
+  void set_reauthentication_listener(std::function<void(bool watch_restart_needed)> listener);
 
  private:
   struct Impl;
