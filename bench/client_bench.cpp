@@ -10,9 +10,11 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <dcs/dcs.hpp>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -115,6 +117,30 @@ class RatioReporter : public benchmark::ConsoleReporter {
   std::map<std::string, std::vector<double>> samples_;
 };
 
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+// Alternates one raw request and one client request, `n` times, timing each: machine noise
+// (other processes, CPU frequency, etcd's own pauses) then hits both sides alike, which the
+// sequential rounds above cannot promise on a shared 2-core machine.
+void paired(const char* op, int n, const std::function<void()>& raw_call, const std::function<void()>& client_call) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<double> raw_us, client_us;
+  for (int i = 0; i < n; ++i) {
+    auto t0 = Clock::now();
+    raw_call();
+    auto t1 = Clock::now();
+    client_call();
+    auto t2 = Clock::now();
+    raw_us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    client_us.push_back(std::chrono::duration<double, std::micro>(t2 - t1).count());
+  }
+  const double r = median_of(raw_us), c = median_of(client_us);
+  std::printf("%-8s %12.1f %12.1f %8.3f   (paired, n=%d)\n", op, r, c, c / r, n);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -144,6 +170,18 @@ int main(int argc, char** argv) {
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
   reporter.print_ratios();
+
+  std::printf("\n%-8s %12s %12s %8s\n", "op", "raw us", "client us", "ratio");
+  const std::string range_url = g_endpoint + "/v3/kv/range";
+  const std::string range_body = R"({"key":")" + base64(kKey) + R"("})";
+  const std::string put_url = g_endpoint + "/v3/kv/put";
+  const std::string put_body = R"({"key":")" + base64(kKey) + R"(","value":")" + base64(kValue) + R"("})";
+  const RangeRequest range_request{.key = kKey};
+  const PutRequest put_request{.key = kKey, .value = kValue};
+  paired(
+      "Range", 3000, [&] { raw().post(range_url, range_body); }, [&] { client().range(range_request); });
+  paired(
+      "Put", 3000, [&] { raw().post(put_url, put_body); }, [&] { client().put(put_request); });
   std::printf("raw loop connections: %ld (keep-alive: expect 1)\n", raw().connects());
   benchmark::Shutdown();
   return 0;

@@ -26,6 +26,7 @@ class RetryPolicy {
   Clock::time_point deadline_;
   std::chrono::milliseconds delay_{100};
   std::minstd_rand random_;
+  bool seeded_ = false;
 };
 
 }  // namespace dcs::etcd3::detail
