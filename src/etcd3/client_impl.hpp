@@ -45,10 +45,11 @@ struct Etcd3Client::Impl {
   codec::json attempt(const std::string& endpoint, std::string_view path, const std::string& body,
                       std::chrono::milliseconds timeout, bool send_token);
   /// The same, but when `endpoint` stays silent for longer than a few of its usual round trips
-  /// the request is also sent to `fallback` (requests that may run twice only). `answered` is the
-  /// endpoint whose answer is returned.
-  codec::json attempt_raced(const std::string& endpoint, const std::string& fallback, std::string_view path,
-                            const std::string& body, std::chrono::milliseconds timeout, std::string& answered);
+  /// copies of the request go to the `fallbacks` in turn (requests that may run twice only).
+  /// `answered` is the endpoint whose answer is returned.
+  codec::json attempt_raced(const std::string& endpoint, const std::vector<std::string>& fallbacks,
+                            std::string_view path, const std::string& body, std::chrono::milliseconds timeout,
+                            std::string& answered);
   /// How long to wait for an answer before racing a copy of the request to another endpoint.
   std::chrono::milliseconds hedge_delay(std::chrono::milliseconds timeout) const;
   void record_latency(std::chrono::microseconds latency);
@@ -78,7 +79,7 @@ struct Etcd3Client::Impl {
                                  std::chrono::milliseconds timeout) const;
   /// Performs a unary request on a pooled connection; TransportError -> EtcdConnectionFailed.
   http::HttpResponse send(const http::HttpRequest& request);
-  http::HttpResponse send_raced(const http::HttpRequest& primary, const http::HttpRequest& fallback,
+  http::HttpResponse send_raced(const http::HttpRequest& primary, const std::vector<http::HttpRequest>& fallbacks,
                                 std::chrono::milliseconds hedge_after, int& winner);
   /// Success status + JSON object, or the mapped error.
   codec::json interpret(const http::HttpResponse& response) const;

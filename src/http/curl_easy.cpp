@@ -234,32 +234,47 @@ void CurlEasy::finish(Transfer& transfer) {
 
 HttpResponse CurlEasy::perform(const HttpRequest& request) {
   int winner = 0;
-  return perform_hedged(request, request, std::chrono::milliseconds::max(), winner);
+  return perform_hedged(request, {}, std::chrono::milliseconds::max(), std::chrono::milliseconds::max(), winner);
 }
 
-HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const HttpRequest& secondary,
-                                      std::chrono::milliseconds hedge_after, int& winner) {
+HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const std::vector<HttpRequest>& fallbacks,
+                                      std::chrono::milliseconds hedge_after, std::chrono::milliseconds resend_every,
+                                      int& winner) {
   using Clock = std::chrono::steady_clock;
-  Transfer transfers[2];
-  const auto hedge_at =
-      hedge_after == std::chrono::milliseconds::max() ? Clock::time_point::max() : Clock::now() + hedge_after;
+  const auto started = Clock::now();
+  const auto later = [&](std::chrono::milliseconds delay) {
+    return delay == std::chrono::milliseconds::max() ? Clock::time_point::max() : Clock::now() + delay;
+  };
+  // Copies are sent only while the primary's own timeout runs; after that the call just waits
+  // for what is in flight.
+  const auto stop_sending =
+      primary.total_timeout.count() > 0 ? started + primary.total_timeout : Clock::time_point::max();
+  Transfer slots[2];
+  int candidate_of[2] = {0, 0};  // 0: the primary, k: fallbacks[k - 1]
+  Clock::time_point started_at[2];
+  std::size_t next_fallback = 0;
+  auto next_send = fallbacks.empty() ? Clock::time_point::max() : later(hedge_after);
+  CURLcode primary_result = CURLE_OK;
+  std::string primary_error;
+  bool primary_sent = false;
   struct Cleanup {
     CurlEasy* self;
-    Transfer* transfers;
+    Transfer* slots;
     ~Cleanup() {
-      self->finish(transfers[0]);
-      self->finish(transfers[1]);
+      self->finish(slots[0]);
+      self->finish(slots[1]);
     }
-  } cleanup{this, transfers};
+  } cleanup{this, slots};
 
-  start(transfers[0], handles_[0], primary);
+  start(slots[0], handles_[0], primary);
+  started_at[0] = started;
   for (;;) {
     int running = 0;
     curl_multi_perform(multi_, &running);
     int queued = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &queued)) {
       if (msg->msg != CURLMSG_DONE) continue;
-      for (auto& t : transfers) {
+      for (auto& t : slots) {
         if (t.running && t.handle == msg->easy_handle) {
           t.done = true;
           t.result = msg->data.result;
@@ -267,23 +282,48 @@ HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const HttpRequ
       }
     }
     for (int i = 0; i < 2; ++i) {
-      if (transfers[i].done && transfers[i].result == CURLE_OK) {
-        winner = i;
-        finish(transfers[i]);
-        return std::move(transfers[i].response);
+      if (!slots[i].done) continue;
+      if (slots[i].result == CURLE_OK) {
+        winner = candidate_of[i];
+        finish(slots[i]);
+        return std::move(slots[i].response);
       }
+      finish(slots[i]);
+      if (candidate_of[i] == 0) {
+        primary_result = slots[i].result;
+        primary_error = slots[i].error_buffer;
+        primary_sent = slots[i].request_sent;
+      }
+      slots[i] = Transfer{};
     }
-    const bool racing = transfers[1].running;
-    if (transfers[0].done && (!racing || transfers[1].done)) {
-      // Nothing left that could still answer: report the primary's failure.
-      finish(transfers[0]);
-      throw_transport_error(transfers[0].result, transfers[0].error_buffer, transfers[0].request_sent);
+    const bool any_running = slots[0].running || slots[1].running;
+    const bool copies_left = !fallbacks.empty() && next_fallback > 0 && Clock::now() < stop_sending;
+    if (!any_running && (next_fallback == 0 || !copies_left)) {
+      // Nothing in flight and nothing more to send: the primary's failure is the answer (a
+      // primary that fails before any copy went out is left to the caller's failover).
+      throw_transport_error(primary_result, primary_error.c_str(), primary_sent);
     }
-    if (!racing && !transfers[0].done && Clock::now() >= hedge_at) start(transfers[1], handles_[1], secondary);
+    if (!fallbacks.empty() && Clock::now() >= next_send && Clock::now() < stop_sending) {
+      // Start a copy on a free slot, or in place of the oldest transfer: a member that has not
+      // answered by now is unlikely to, and a fresh copy reaches a member after its election.
+      int slot = !slots[0].running ? 0 : !slots[1].running ? 1 : (started_at[0] <= started_at[1] ? 0 : 1);
+      if (slots[slot].running && candidate_of[slot] == 0) {
+        primary_result = CURLE_OPERATION_TIMEDOUT;
+        primary_error = "no answer before copies of the request were sent elsewhere";
+        primary_sent = true;
+      }
+      finish(slots[slot]);
+      slots[slot] = Transfer{};
+      const std::size_t k = next_fallback++ % fallbacks.size();
+      start(slots[slot], handles_[slot], fallbacks[k]);
+      candidate_of[slot] = static_cast<int>(k) + 1;
+      started_at[slot] = Clock::now();
+      next_send = later(resend_every);
+    }
     int wait_ms = 1000;
-    if (!transfers[1].running && hedge_at != Clock::time_point::max()) {
-      const auto until_hedge = std::chrono::duration_cast<std::chrono::milliseconds>(hedge_at - Clock::now());
-      wait_ms = static_cast<int>(std::clamp<long long>(until_hedge.count(), 0, 1000));
+    if (next_send != Clock::time_point::max()) {
+      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(next_send - Clock::now());
+      wait_ms = static_cast<int>(std::clamp<long long>(until.count(), 0, 1000));
     }
     curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
   }

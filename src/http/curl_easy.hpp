@@ -5,6 +5,9 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
+#include <vector>
+
 #include "http/http_types.hpp"
 
 namespace dcs::http {
@@ -20,12 +23,16 @@ class CurlEasy {
   /// HTTP status is a response.
   HttpResponse perform(const HttpRequest& request);
 
-  /// Sends `primary`; when it has not answered after `hedge_after`, also sends `secondary` (to
-  /// another endpoint) and returns whichever complete answer comes first; `winner` says which (0
-  /// or 1). The slower transfer is abandoned. Only for requests that may be executed twice.
-  /// Throws the primary's TransportError when it fails before the race starts, or when both fail.
-  HttpResponse perform_hedged(const HttpRequest& primary, const HttpRequest& secondary,
-                              std::chrono::milliseconds hedge_after, int& winner);
+  /// Sends `primary`; when it has not answered after `hedge_after`, sends a copy to the first
+  /// fallback (another endpoint), then every `resend_every` a fresh copy to the next fallback in
+  /// turn, in place of the oldest transfer still waiting (two are in flight at most), until the
+  /// primary's own timeout has passed. Returns the first complete answer; `winner` says whose (0:
+  /// the primary, k: fallbacks[k - 1]). Only for requests that may be executed more than once.
+  /// Throws the primary's TransportError when it fails before any copy went out, or when every
+  /// transfer failed.
+  HttpResponse perform_hedged(const HttpRequest& primary, const std::vector<HttpRequest>& fallbacks,
+                              std::chrono::milliseconds hedge_after, std::chrono::milliseconds resend_every,
+                              int& winner);
 
   /// Number of new connections this session has opened (for tests and benchmarks).
   long connects() const noexcept { return connects_; }
