@@ -60,8 +60,9 @@ ResponseHeader Etcd3Client::compact(const CompactionRequest& request) {
 }
 
 LeaseGrantResponse Etcd3Client::lease_grant(std::int64_t ttl_seconds, std::int64_t id) {
-  const json answer = impl_->execute("/lease/grant", codec::encode_lease_grant(ttl_seconds, id),
-                                     id != 0 ? Resend::safe : Resend::never);
+  // Sending a grant twice at worst leaves one unused lease, which expires by its TTL; retrying it
+  // elsewhere is worth more than that.
+  const json answer = impl_->execute("/lease/grant", codec::encode_lease_grant(ttl_seconds, id), Resend::safe);
   return decode_answer("lease grant", [&] { return codec::decode_lease_grant_response(answer); });
 }
 

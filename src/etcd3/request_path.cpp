@@ -415,8 +415,7 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
     const auto order = endpoints.try_order();
     const auto slice = slice_of(round_budget, order.size());
     round_budget = policy.remaining();
-    bool back_off = false;
-    for (std::size_t i = 0; i < order.size() && !back_off; ++i) {
+    for (std::size_t i = 0; i < order.size(); ++i) {
       const std::string& endpoint = order[i];
       if (policy.expired()) break;
       try {
@@ -447,12 +446,11 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
         }
       } catch (const EtcdException& e) {
         const auto* client_error = dynamic_cast<const Etcd3ClientError*>(&e);
-        if (client_error && is_retried_later(*client_error)) {
-          last_error = std::current_exception();
-          back_off = true;
-          break;
-        }
-        if (!e.retry_on_other_endpoint() && !(client_error && is_member_refusal(*client_error))) throw;
+        // DeadlineExceeded usually means this member could not finish in time (no quorum behind
+        // it, or our own Grpc-Timeout expired on a member that is cut off): as good as a timeout,
+        // so the next member is asked, and the round is repeated after a back-off.
+        const bool deadline = client_error && is_retried_later(*client_error);
+        if (!deadline && !e.retry_on_other_endpoint() && !(client_error && is_member_refusal(*client_error))) throw;
         log(LogLevel::warning, "Request to server " + endpoint + " failed: " + e.what());
         endpoints.mark_failed(endpoint);
         // A plain write that may have been applied must not be applied twice.
@@ -460,9 +458,9 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
         last_error = std::current_exception();
       }
     }
-    // Every endpoint failed (or etcd asked to come back later): pause, then go round again,
-    // with the seeds back in the list in case the members moved.
-    if (!back_off) endpoints.merge_seeds();
+    // Every endpoint failed: pause, then go round again, with the seeds back in the list in case
+    // the members moved.
+    endpoints.merge_seeds();
     const auto pause = policy.next_pause();
     if (policy.remaining() <= pause) {
       // Out of time. etcd's own last word is the most useful thing to hand over; a budget spent

@@ -171,6 +171,28 @@ TEST_F(FailoverUnit, DeadlineExceededIsRetriedUntilTheBudgetEnds) {
   EXPECT_GE(a.requests_to("/v3/kv/range").size(), 2u);
 }
 
+TEST_F(FailoverUnit, MemberThatCannotFinishInTimeIsLeftForAnother) {
+  // What a member cut off from its quorum answers once the request's Grpc-Timeout expires.
+  a.answer("/v3/kv/range", 504, R"({"error":"context deadline exceeded","code":4})");
+  b.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
+  Etcd3Client client(options({a.url(), b.url()}));
+  EXPECT_EQ(client.range({.key = "foo"}).count, 1);
+  EXPECT_EQ(client.current_endpoint(), b.url());
+}
+
+TEST_F(FailoverUnit, PlainWriteThatRanOutOfTimeIsNotSentAgain) {
+  a.answer("/v3/kv/put", 504, R"({"error":"context deadline exceeded","code":4})");
+  b.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+  Etcd3Client client(options({a.url(), b.url()}));
+  try {
+    client.put({.key = "k", .value = "v"});
+    FAIL() << "no exception";
+  } catch (const DeadlineExceeded& e) {
+    EXPECT_TRUE(e.outcome_unknown());
+  }
+  EXPECT_TRUE(b.requests_to("/v3/kv/put").empty()) << "the write may have been applied by a";
+}
+
 TEST_F(FailoverUnit, LearnerRefusalMovesToAnotherMember) {
   a.answer("/v3/kv/range", 400, R"({"code":9,"message":"etcdserver: rpc not supported for learner"})");
   b.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
