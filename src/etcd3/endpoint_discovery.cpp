@@ -115,9 +115,9 @@ std::vector<SrvRecord> parse_srv_answer(const unsigned char* answer, int length)
     char target[NS_MAXDNAME] = {0};
     if (dn_expand(ns_msg_base(message), ns_msg_end(message), rdata + 6, target, sizeof target) < 0) continue;
     SrvRecord record;
-    record.priority = ns_get16(rdata);
-    record.weight = ns_get16(rdata + 2);
-    record.port = ns_get16(rdata + 4);
+    record.priority = static_cast<int>(ns_get16(rdata));
+    record.weight = static_cast<int>(ns_get16(rdata + 2));
+    record.port = static_cast<int>(ns_get16(rdata + 4));
     record.target = target;
     // "." is RFC 2782's "the service is not available at this domain".
     if (!record.target.empty() && record.target != ".") records.push_back(std::move(record));
