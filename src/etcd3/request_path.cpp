@@ -54,6 +54,8 @@ bool is_member_refusal(const Etcd3ClientError& e) {
 // The HTTP timeout of one attempt: the endpoint's share of `budget` (Patroni's table). A call's
 // first round shares the whole retry_timeout, later rounds what is left; the attempt itself is
 // still cut at the deadline.
+constexpr milliseconds kShortestAttempt{50};
+
 milliseconds slice_of(milliseconds budget, std::size_t nodes) {
   budget = std::max(budget, milliseconds(1));
   const auto slice = request_timeouts(nodes, budget).per_node;
@@ -417,7 +419,9 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
     round_budget = policy.remaining();
     for (std::size_t i = 0; i < order.size(); ++i) {
       const std::string& endpoint = order[i];
-      if (policy.expired()) break;
+      // An attempt with only a sliver of the budget left could not get an answer anyway, and its
+      // timeout would hide the answers etcd gave before.
+      if (policy.remaining() < kShortestAttempt) break;
       try {
         std::uint64_t generation = 0;
         current_token(&generation);
