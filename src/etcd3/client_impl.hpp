@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -47,9 +48,8 @@ struct Etcd3Client::Impl {
   /// The same, but when `endpoint` stays silent for longer than a few of its usual round trips
   /// copies of the request go to the `fallbacks` in turn (requests that may run twice only).
   /// `answered` is the endpoint whose answer is returned.
-  codec::json attempt_raced(const std::string& endpoint, const std::vector<std::string>& fallbacks,
-                            std::string_view path, const std::string& body, std::chrono::milliseconds timeout,
-                            std::string& answered);
+  codec::json attempt_raced(const std::string& endpoint, std::span<const std::string> fallbacks, std::string_view path,
+                            const std::string& body, std::chrono::milliseconds timeout, std::string& answered);
   /// How long to wait for an answer before racing a copy of the request to another endpoint.
   std::chrono::milliseconds hedge_delay(std::chrono::milliseconds timeout) const;
   void record_latency(std::chrono::microseconds latency);
@@ -79,7 +79,8 @@ struct Etcd3Client::Impl {
                                  std::chrono::milliseconds timeout) const;
   /// Performs a unary request on a pooled connection; TransportError -> EtcdConnectionFailed.
   http::HttpResponse send(const http::HttpRequest& request);
-  http::HttpResponse send_raced(const http::HttpRequest& primary, const std::vector<http::HttpRequest>& fallbacks,
+  http::HttpResponse send_raced(const http::HttpRequest& primary, std::size_t fallbacks,
+                                const http::CurlEasy::FallbackFactory& make_fallback,
                                 std::chrono::milliseconds hedge_after, int& winner);
   /// Success status + JSON object, or the mapped error.
   codec::json interpret(const http::HttpResponse& response) const;

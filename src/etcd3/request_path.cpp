@@ -145,8 +145,8 @@ http::HttpResponse Etcd3Client::Impl::send(const http::HttpRequest& request) {
   }
 }
 
-http::HttpResponse Etcd3Client::Impl::send_raced(const http::HttpRequest& primary,
-                                                 const std::vector<http::HttpRequest>& fallbacks,
+http::HttpResponse Etcd3Client::Impl::send_raced(const http::HttpRequest& primary, std::size_t fallbacks,
+                                                 const http::CurlEasy::FallbackFactory& make_fallback,
                                                  milliseconds hedge_after, int& winner) {
   auto handle = pool.borrow();
   try {
@@ -154,7 +154,7 @@ http::HttpResponse Etcd3Client::Impl::send_raced(const http::HttpRequest& primar
     // its leader holds a forwarded request until its own timeout, but answers a new one as soon
     // as the election is over.
     const auto resend_every = std::clamp(2 * hedge_after, milliseconds(250), milliseconds(1000));
-    return handle->perform_hedged(primary, fallbacks, hedge_after, resend_every, winner);
+    return handle->perform_hedged(primary, fallbacks, make_fallback, hedge_after, resend_every, winner);
   } catch (const http::TransportError& e) {
     handle.discard();
     throw EtcdConnectionFailed("POST " + primary.url + " failed: " + e.what(), primary.url, e.request_sent());
@@ -222,7 +222,7 @@ json Etcd3Client::Impl::attempt(const std::string& endpoint, std::string_view pa
   return accept(endpoint, response);
 }
 
-json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, const std::vector<std::string>& fallbacks,
+json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, std::span<const std::string> fallbacks,
                                       std::string_view path, const std::string& body, milliseconds timeout,
                                       std::string& answered) {
   std::string prefix;
@@ -231,14 +231,12 @@ json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, const std::ve
     prefix = api_prefix;
   }
   const auto primary = make_request(endpoint + prefix + std::string(path), body, true, timeout);
-  std::vector<http::HttpRequest> copies;
-  copies.reserve(fallbacks.size());
-  for (const auto& fallback : fallbacks) {
-    copies.push_back(make_request(fallback + prefix + std::string(path), body, true, timeout));
-  }
+  const auto make_copy = [&](std::size_t k) {
+    return make_request(fallbacks[k] + prefix + std::string(path), body, true, timeout);
+  };
   const auto started = std::chrono::steady_clock::now();
   int winner = 0;
-  const auto response = send_raced(primary, copies, hedge_delay(timeout), winner);
+  const auto response = send_raced(primary, fallbacks.size(), make_copy, hedge_delay(timeout), winner);
   answered = winner == 0 ? endpoint : fallbacks[static_cast<std::size_t>(winner - 1)];
   if (winner == 0) {
     record_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
@@ -430,8 +428,8 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
           std::string answered = endpoint;
           // Requests that may run twice are raced to the next endpoint when this one is silent.
           json answer = resend == Resend::safe && send_token && i + 1 < order.size()
-                            ? attempt_raced(endpoint, {order.begin() + static_cast<std::ptrdiff_t>(i) + 1, order.end()},
-                                            path, text, timeout, answered)
+                            ? attempt_raced(endpoint, std::span<const std::string>(order).subspan(i + 1), path, text,
+                                            timeout, answered)
                             : attempt(endpoint, path, text, timeout, send_token);
           endpoints.mark_ok(answered);
           if (answered != endpoints.preferred()) switch_to(answered);

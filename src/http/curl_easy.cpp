@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <deque>
 #include <string>
 
 #include "http/curl_global.hpp"
@@ -234,12 +235,13 @@ void CurlEasy::finish(Transfer& transfer) {
 
 HttpResponse CurlEasy::perform(const HttpRequest& request) {
   int winner = 0;
-  return perform_hedged(request, {}, std::chrono::milliseconds::max(), std::chrono::milliseconds::max(), winner);
+  return perform_hedged(request, 0, nullptr, std::chrono::milliseconds::max(), std::chrono::milliseconds::max(),
+                        winner);
 }
 
-HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const std::vector<HttpRequest>& fallbacks,
-                                      std::chrono::milliseconds hedge_after, std::chrono::milliseconds resend_every,
-                                      int& winner) {
+HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, std::size_t fallbacks,
+                                      const FallbackFactory& make_fallback, std::chrono::milliseconds hedge_after,
+                                      std::chrono::milliseconds resend_every, int& winner) {
   using Clock = std::chrono::steady_clock;
   const auto started = Clock::now();
   const auto later = [&](std::chrono::milliseconds delay) {
@@ -253,7 +255,8 @@ HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const std::vec
   int candidate_of[2] = {0, 0};  // 0: the primary, k: fallbacks[k - 1]
   Clock::time_point started_at[2];
   std::size_t next_fallback = 0;
-  auto next_send = fallbacks.empty() ? Clock::time_point::max() : later(hedge_after);
+  auto next_send = fallbacks == 0 ? Clock::time_point::max() : later(hedge_after);
+  std::deque<HttpRequest> copies;  // stable addresses: a running transfer points into its request
   CURLcode primary_result = CURLE_OK;
   std::string primary_error;
   bool primary_sent = false;
@@ -297,13 +300,13 @@ HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const std::vec
       slots[i] = Transfer{};
     }
     const bool any_running = slots[0].running || slots[1].running;
-    const bool copies_left = !fallbacks.empty() && next_fallback > 0 && Clock::now() < stop_sending;
+    const bool copies_left = fallbacks > 0 && next_fallback > 0 && Clock::now() < stop_sending;
     if (!any_running && (next_fallback == 0 || !copies_left)) {
       // Nothing in flight and nothing more to send: the primary's failure is the answer (a
       // primary that fails before any copy went out is left to the caller's failover).
       throw_transport_error(primary_result, primary_error.c_str(), primary_sent);
     }
-    if (!fallbacks.empty() && Clock::now() >= next_send && Clock::now() < stop_sending) {
+    if (fallbacks > 0 && Clock::now() >= next_send && Clock::now() < stop_sending) {
       // Start a copy on a free slot, or in place of the oldest transfer: a member that has not
       // answered by now is unlikely to, and a fresh copy reaches a member after its election.
       int slot = !slots[0].running ? 0 : !slots[1].running ? 1 : (started_at[0] <= started_at[1] ? 0 : 1);
@@ -314,8 +317,9 @@ HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, const std::vec
       }
       finish(slots[slot]);
       slots[slot] = Transfer{};
-      const std::size_t k = next_fallback++ % fallbacks.size();
-      start(slots[slot], handles_[slot], fallbacks[k]);
+      const std::size_t k = next_fallback++ % fallbacks;
+      copies.push_back(make_fallback(k));
+      start(slots[slot], handles_[slot], copies.back());
       candidate_of[slot] = static_cast<int>(k) + 1;
       started_at[slot] = Clock::now();
       next_send = later(resend_every);

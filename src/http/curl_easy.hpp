@@ -6,7 +6,8 @@
 #include <curl/curl.h>
 
 #include <chrono>
-#include <vector>
+#include <cstddef>
+#include <functional>
 
 #include "http/http_types.hpp"
 
@@ -23,14 +24,18 @@ class CurlEasy {
   /// HTTP status is a response.
   HttpResponse perform(const HttpRequest& request);
 
-  /// Sends `primary`; when it has not answered after `hedge_after`, sends a copy to the first
-  /// fallback (another endpoint), then every `resend_every` a fresh copy to the next fallback in
-  /// turn, in place of the oldest transfer still waiting (two are in flight at most), until the
-  /// primary's own timeout has passed. Returns the first complete answer; `winner` says whose (0:
-  /// the primary, k: fallbacks[k - 1]). Only for requests that may be executed more than once.
-  /// Throws the primary's TransportError when it fails before any copy went out, or when every
+  /// Builds the copy of a request for fallback endpoint `k` (0-based); called only when a copy
+  /// is actually sent, so the common case (the primary answers) builds nothing.
+  using FallbackFactory = std::function<HttpRequest(std::size_t k)>;
+
+  /// Sends `primary`; when it has not answered after `hedge_after`, sends a copy to the first of
+  /// `fallbacks` endpoints, then every `resend_every` a fresh copy to the next one in turn, in
+  /// place of the oldest transfer still waiting (two are in flight at most), until the primary's
+  /// own timeout has passed. Returns the first complete answer; `winner` says whose (0: the
+  /// primary, k: fallback k - 1). Only for requests that may be executed more than once. Throws
+  /// the primary's TransportError when it fails before any copy went out, or when every
   /// transfer failed.
-  HttpResponse perform_hedged(const HttpRequest& primary, const std::vector<HttpRequest>& fallbacks,
+  HttpResponse perform_hedged(const HttpRequest& primary, std::size_t fallbacks, const FallbackFactory& make_fallback,
                               std::chrono::milliseconds hedge_after, std::chrono::milliseconds resend_every,
                               int& winner);
 
