@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "dcs/errors.hpp"
+#include "etcd3/endpoint_discovery.hpp"
 
 namespace dcs::etcd3 {
 
@@ -105,11 +106,6 @@ HostPort split_host_port(const std::string& text, const char* key) {
   out.port = checked_port(port, key);
   if (out.host.empty()) throw ConfigError(key, "'" + text + "' has no host name");
   return out;
-}
-
-std::string make_url(const std::string& protocol, const std::string& host, int port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return protocol + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
 struct ParsedUrl {
@@ -214,7 +210,7 @@ Etcd3Options parse_etcd3_options(const json& section) {
     // URL user info replaces the username/password keys, even when it has none.
     options.username = url.username.value_or("");
     options.password = url.password.value_or("");
-    options.endpoints = {make_url(url.protocol, url.where.host, url.where.port.value_or(kDefaultPort))};
+    options.endpoints = {discovery::make_url(url.protocol, url.where.host, url.where.port.value_or(kDefaultPort))};
     if (url_key == "proxy") {
       options.use_proxies = true;
     } else {
@@ -224,12 +220,12 @@ Etcd3Options parse_etcd3_options(const json& section) {
     const int port = explicit_port ? static_cast<int>(*explicit_port) : kDefaultPort;
     for (const auto& entry : get_hosts(section)) {
       const HostPort hp = split_host_port(entry, "hosts");
-      options.endpoints.push_back(make_url(options.protocol, hp.host, hp.port.value_or(port)));
+      options.endpoints.push_back(discovery::make_url(options.protocol, hp.host, hp.port.value_or(port)));
     }
   } else if (field(section, "host")) {
     const HostPort hp = split_host_port(get_string(section, "host"), "host");
     const int port = explicit_port ? static_cast<int>(*explicit_port) : hp.port.value_or(kDefaultPort);
-    options.endpoints = {make_url(options.protocol, hp.host, port)};
+    options.endpoints = {discovery::make_url(options.protocol, hp.host, port)};
     options.expand_host = true;
   }
   if (options.endpoints.empty() && options.srv.empty()) {

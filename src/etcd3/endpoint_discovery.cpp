@@ -17,8 +17,6 @@ namespace dcs::etcd3::discovery {
 
 namespace {
 
-constexpr int kDefaultPort = 2379;
-
 void append_unique(std::vector<std::string>& to, std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
   if (!url.empty() && std::find(to.begin(), to.end(), url) == to.end()) to.push_back(std::move(url));
@@ -32,44 +30,6 @@ std::vector<std::string> trimmed(const std::vector<std::string>& urls) {
     out.push_back(std::move(url));
   }
   return out;
-}
-
-struct UrlParts {
-  std::string scheme;
-  std::string host;  // without brackets
-  int port = kDefaultPort;
-};
-
-bool split_url(const std::string& url, UrlParts& parts) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return false;
-  parts.scheme = url.substr(0, scheme_end);
-  std::string authority = url.substr(scheme_end + 3);
-  authority = authority.substr(0, authority.find('/'));
-  authority = authority.substr(authority.find('@') == std::string::npos ? 0 : authority.find('@') + 1);
-  std::string port_text;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string::npos) return false;
-    parts.host = authority.substr(1, close - 1);
-    if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return false;
-      port_text = authority.substr(close + 2);
-    }
-  } else {
-    const auto colon = authority.rfind(':');
-    parts.host = authority.substr(0, colon);
-    if (colon != std::string::npos) port_text = authority.substr(colon + 1);
-  }
-  if (parts.host.empty()) return false;
-  if (!port_text.empty()) {
-    if (port_text.size() > 5 ||
-        !std::all_of(port_text.begin(), port_text.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return false;
-    }
-    parts.port = std::stoi(port_text);
-  }
-  return true;
 }
 
 struct CurlFree {
@@ -245,17 +205,19 @@ std::vector<std::string> discover_from_srv(const std::string& domain, const std:
 }
 
 std::vector<std::string> expand_host(const std::string& url, const HostLookup& host_lookup) {
-  UrlParts parts;
-  if (!split_url(url, parts) || parts.scheme != "http") return {url};
+  // Only plain http: with https the certificate names the host, so the name must stay.
+  const auto host_port = net::split_url_host_port(url);
+  if (!host_port || url.rfind("http://", 0) != 0) return {url};
+  const auto& [host, port] = *host_port;
   std::vector<std::string> addresses;
   try {
-    addresses = host_lookup ? host_lookup(parts.host, parts.port) : net::system_lookup(parts.host, parts.port);
+    addresses = host_lookup ? host_lookup(host, port) : net::system_lookup(host, port);
   } catch (...) {
     // An unresolvable name is used as written: libcurl may do better later, and a seed list
     // that is never empty keeps the caller in its retry loop rather than failing at once.
   }
   std::vector<std::string> urls;
-  for (const auto& address : addresses) append_unique(urls, make_url(parts.scheme, address, parts.port));
+  for (const auto& address : addresses) append_unique(urls, make_url("http", address, port));
   if (urls.empty()) return {url};
   return urls;
 }
