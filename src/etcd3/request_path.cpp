@@ -268,12 +268,12 @@ std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
     if (!api_prefix.empty()) return api_prefix;
   }
   // Like any call: every endpoint in turn, rounds separated by back-off, within the budget.
+  std::string last_failure = "no etcd endpoint to try";
+  std::string last_endpoint;
+  bool last_sent = false;
   for (;;) {
-    std::string last_failure = "no etcd endpoint to try";
-    std::string last_endpoint;
-    bool last_sent = false;
     for (const auto& endpoint : endpoints.try_order()) {
-      if (policy.expired()) break;
+      if (policy.remaining() < kShortestAttempt) break;  // a sliver of time would only hide earlier errors
       try {
         detect_version_at(endpoint, slice_of(policy, endpoints.all().size()));
         std::lock_guard lock(mutex);
@@ -350,7 +350,7 @@ bool Etcd3Client::Impl::refresh_topology(detail::RetryPolicy& policy) {
   const auto order = endpoints.try_order();
   for (const auto& endpoint : order) {
     // A member that just failed is not asked: it would likely cost another timeout.
-    if (policy.expired() || (endpoints.suspect(endpoint) && order.size() > 1)) continue;
+    if (policy.remaining() < kShortestAttempt || (endpoints.suspect(endpoint) && order.size() > 1)) continue;
     const auto timeout = slice_of(policy, order.size());
     try {
       std::uint64_t generation = 0;
