@@ -236,6 +236,8 @@ EtcdProcess::~EtcdProcess() {
 
 void EtcdProcess::start_all() {
   std::string failure;
+  // The proxies bind their ports first and keep them: the ports picked below never collide.
+  if (options_.partitionable) partition_ = std::make_unique<PeerPartition>(members_.size());
   for (int attempt = 1; attempt <= options_.start_attempts; ++attempt) {
     const std::vector<int> ports = pick_free_ports(2 * members_.size());
     std::string initial_cluster;
@@ -246,7 +248,12 @@ void EtcdProcess::start_all() {
       member.client_url =
           (options_.tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(member.client_port);
       member.peer_url = "http://127.0.0.1:" + std::to_string(member.peer_port);
-      initial_cluster += (i == 0 ? "" : ",") + member.name + "=" + member.peer_url;
+      member.advertised_peer_url = member.peer_url;
+      if (partition_) {
+        partition_->set_target_port(i, member.peer_port);
+        member.advertised_peer_url = partition_->proxy_url(i);
+      }
+      initial_cluster += (i == 0 ? "" : ",") + member.name + "=" + member.advertised_peer_url;
     }
     const std::string token = "dcs-test-" + std::to_string(::getpid()) + "-" + std::to_string(ports.front());
     for (Member& member : members_) {
@@ -259,7 +266,7 @@ void EtcdProcess::start_all() {
                      "--listen-client-urls=" + member.client_url,
                      "--advertise-client-urls=" + member.client_url,
                      "--listen-peer-urls=" + member.peer_url,
-                     "--initial-advertise-peer-urls=" + member.peer_url,
+                     "--initial-advertise-peer-urls=" + member.advertised_peer_url,
                      "--initial-cluster=" + initial_cluster,
                      "--initial-cluster-state=new",
                      "--initial-cluster-token=" + token,
@@ -275,6 +282,7 @@ void EtcdProcess::start_all() {
     for (std::size_t i = 0; i < members_.size(); ++i) launch(i);
     try {
       for (std::size_t i = 0; i < members_.size(); ++i) wait_ready(i);
+      register_member_ids();
       return;
     } catch (const MemberExited& e) {
       failure = e.what();
@@ -282,6 +290,19 @@ void EtcdProcess::start_all() {
     }
   }
   throw EtcdProcessError("could not start etcd in " + dir_ + ": " + failure);
+}
+
+void EtcdProcess::register_member_ids() {
+  if (!partition_) return;
+  // The proxies know callers by the raft id in X-Server-From; only the members can tell it.
+  for (std::size_t i = 0; i < members_.size(); ++i) {
+    const auto status = member_status(i, std::chrono::seconds{5});
+    if (!status || status->member_id == 0) {
+      throw EtcdProcessError("'" + members_[i].name + "' did not report its member id; log " + log_path(i) + ":\n" +
+                             log_tail(i));
+    }
+    partition_->set_member_id(i, status->member_id);
+  }
 }
 
 void EtcdProcess::launch(std::size_t index) {
@@ -332,6 +353,7 @@ void EtcdProcess::launch(std::size_t index) {
     throw EtcdProcessError(errno_text("fork"));
   }
   member.pid = pid;
+  member.stopped = false;
 }
 
 bool EtcdProcess::alive(Member& member) noexcept {
@@ -385,6 +407,7 @@ void EtcdProcess::stop_member(Member& member) noexcept {
 
 void EtcdProcess::stop() noexcept {
   for (Member& member : members_) stop_member(member);
+  partition_.reset();  // after the members: they would only log the broken peer connections
   if (!dir_.empty()) {
     const char* keep = std::getenv("DCS_KEEP_ETCD_DIR");
     if (keep == nullptr || keep[0] == '\0') {
@@ -436,12 +459,42 @@ void EtcdProcess::signal(std::size_t index, int signal) {
     stop_member(member);
     return;
   }
+  if (signal == SIGSTOP && member.stopped) return;
   if (::kill(member.pid, signal) != 0) throw EtcdProcessError(errno_text("kill " + std::to_string(member.pid)));
+  if (signal == SIGCONT) member.stopped = false;
+  if (signal == SIGSTOP) {
+    wait_stopped(index);
+    return;
+  }
   if (signal == SIGKILL) {
     int status = 0;
     while (::waitpid(member.pid, &status, 0) < 0 && errno == EINTR) {
     }
     member.pid = -1;
+  }
+}
+
+void EtcdProcess::wait_stopped(std::size_t index) {
+  // kill() only starts a group stop: each thread of the member runs on until it notices, so a
+  // member that was just "frozen" could still answer a request. waitpid(WUNTRACED) reports the
+  // stop once every thread has stopped.
+  Member& member = members_[index];
+  const auto deadline = Clock::now() + kStopTimeout;
+  while (true) {
+    int status = 0;
+    const pid_t result = ::waitpid(member.pid, &status, WUNTRACED | WNOHANG);
+    if (result == member.pid && WIFSTOPPED(status)) {
+      member.stopped = true;
+      return;
+    }
+    if (result == member.pid) {
+      member.pid = -1;
+      throw EtcdProcessError("'" + member.name + "' exited instead of stopping; log " + log_path(index) + ":\n" +
+                             log_tail(index));
+    }
+    if (result < 0 && errno != EINTR) throw EtcdProcessError(errno_text("waitpid " + std::to_string(member.pid)));
+    if (Clock::now() >= deadline) throw EtcdProcessError("'" + member.name + "' did not stop after SIGSTOP");
+    std::this_thread::sleep_for(std::chrono::milliseconds{1});
   }
 }
 
@@ -518,6 +571,40 @@ std::string base64(std::string_view bytes) {
 const TestPki& EtcdProcess::pki() const {
   if (!pki_) throw EtcdProcessError("this etcd was started without TLS (Options::tls)");
   return *pki_;
+}
+
+PeerPartition& EtcdProcess::partition() {
+  if (!partition_) throw EtcdProcessError("this etcd was started without Options::partitionable");
+  return *partition_;
+}
+
+std::optional<MemberStatus> EtcdProcess::member_status(std::size_t member, std::chrono::milliseconds timeout) const {
+  const HttpResult result = http_exchange(
+      {.url = endpoint(member) + "/v3/maintenance/status", .body = "{}", .tls = client_tls(), .timeout = timeout});
+  if (result.status != 200) return std::nullopt;
+  const nlohmann::json answer = nlohmann::json::parse(result.body, nullptr, false);
+  if (!answer.is_object()) return std::nullopt;
+  // The gateway spells uint64 as a decimal string and leaves zero values out.
+  const auto number = [](const nlohmann::json& object, const char* name) -> std::uint64_t {
+    const auto it = object.find(name);
+    if (it == object.end()) return 0;
+    if (it->is_number_unsigned()) return it->get<std::uint64_t>();
+    if (it->is_string()) return std::strtoull(it->get<std::string>().c_str(), nullptr, 10);
+    return 0;
+  };
+  MemberStatus status;
+  if (const auto header = answer.find("header"); header != answer.end() && header->is_object()) {
+    status.member_id = number(*header, "member_id");
+    status.revision = static_cast<std::int64_t>(number(*header, "revision"));
+  }
+  status.leader = number(answer, "leader");
+  status.raft_term = number(answer, "raftTerm");
+  if (const auto errors = answer.find("errors"); errors != answer.end() && errors->is_array()) {
+    for (const auto& error : *errors) {
+      if (error.is_string()) status.errors.push_back(error.get<std::string>());
+    }
+  }
+  return status;
 }
 
 ClientTls EtcdProcess::client_tls() const {

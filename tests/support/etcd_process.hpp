@@ -13,6 +13,10 @@
 // directory, clients are served on https://127.0.0.1:<port> with --client-cert-auth (peers stay on
 // plain http), and readiness is polled over TLS with the CN-less client certificate.
 //
+// Partitions (Options::partitionable): every member's peer traffic passes a proxy of a
+// PeerPartition (support/peer_partition.hpp) in the test process; partition().isolate(m) cuts
+// member m off from the others without stopping it, partition().heal() reconnects them.
+//
 // Auth: enable_auth() and add_user() do over the JSON gateway what Etcd3Client does not offer
 // (spec section 7.1), presenting the CN-less client certificate when TLS is on.
 #pragma once
@@ -21,12 +25,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "support/peer_partition.hpp"
 #include "support/test_pki.hpp"
 
 namespace dcs::testing {
@@ -77,6 +84,16 @@ HttpResult http_get(const std::string& url, std::chrono::milliseconds timeout = 
 /// Standard base64 with padding: how etcd's JSON gateway spells keys and values.
 std::string base64(std::string_view bytes);
 
+/// What a member says about itself (POST /v3/maintenance/status, answered by the member alone,
+/// without its quorum).
+struct MemberStatus {
+  std::uint64_t member_id = 0;
+  std::uint64_t leader = 0;         ///< 0: the member knows no leader
+  std::uint64_t raft_term = 0;      ///< the term of the last entry the member applied (etcd 3.4)
+  std::int64_t revision = 0;        ///< the newest revision the member applied
+  std::vector<std::string> errors;  ///< e.g. "etcdserver: no leader"
+};
+
 /// What add_user() grants on a key prefix (etcd's permType).
 enum class Permission { read, write, readwrite };
 
@@ -94,6 +111,9 @@ class EtcdProcess {
     int start_attempts = 3;
     /// Serve clients over https with --client-cert-auth, using a generated PKI (see pki()).
     bool tls = false;
+    /// Route the members' peer traffic through a PeerPartition (see partition()): each member
+    /// listens for peers on its own port and advertises its proxy's URL instead.
+    bool partitionable = false;
   };
 
   /// Starts every member, then waits until each one answers GET /version with a decided cluster
@@ -120,7 +140,9 @@ class EtcdProcess {
   bool running(std::size_t member);
 
   /// Sends `signal` (SIGSTOP, SIGCONT, SIGKILL, SIGTERM, ...) to the member. After SIGKILL or
-  /// SIGTERM the process is reaped (bounded wait) and the member counts as not running.
+  /// SIGTERM the process is reaped (bounded wait) and the member counts as not running. SIGSTOP
+  /// returns once every thread of the member has stopped (bounded wait), so it answers nothing
+  /// from then on.
   void signal(std::size_t member, int signal);
   /// Relaunches a member that is not running with its original flags and data dir, then waits
   /// until it answers GET /version again.
@@ -160,6 +182,13 @@ class EtcdProcess {
   void add_user(const std::string& name, const std::string& password, Permission permission,
                 const std::string& key_prefix);
 
+  /// The proxies between the members; throws EtcdProcessError unless started with
+  /// Options::partitionable. The members' raft ids are registered with it once they are ready.
+  PeerPartition& partition();
+  /// The member's own view (see MemberStatus); nullopt when it gave no valid answer in time.
+  std::optional<MemberStatus> member_status(std::size_t member,
+                                            std::chrono::milliseconds timeout = std::chrono::seconds{2}) const;
+
   /// The temporary directory holding the data dirs and logs.
   const std::string& dir() const noexcept { return dir_; }
   /// The member's log file (etcd's stdout and stderr).
@@ -173,14 +202,18 @@ class EtcdProcess {
     int client_port = 0;
     int peer_port = 0;
     std::string client_url;
-    std::string peer_url;
+    std::string peer_url;             ///< where the member listens for its peers
+    std::string advertised_peer_url;  ///< where its peers dial it (its proxy when partitionable)
     std::vector<std::string> args;
     pid_t pid = -1;
+    bool stopped = false;  ///< frozen by signal(SIGSTOP) and not continued since
   };
 
   void start_all();
+  void register_member_ids();
   void launch(std::size_t member);
   void wait_ready(std::size_t member);
+  void wait_stopped(std::size_t member);
   void stop_member(Member& member) noexcept;
   void check_member(std::size_t member) const;
   /// Reaps the member if it has exited; true while it still runs.
@@ -196,6 +229,7 @@ class EtcdProcess {
   std::optional<TestPki> pki_;
   std::string root_password_;
   std::vector<Member> members_;
+  std::unique_ptr<PeerPartition> partition_;
 };
 
 }  // namespace dcs::testing
