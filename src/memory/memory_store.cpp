@@ -161,6 +161,12 @@ std::vector<StoredKey> MemoryStore::range(const std::string& prefix) const {
   return state_->range(prefix);
 }
 
+void MemoryStore::put(const std::string& key, const std::string& value) {
+  std::lock_guard lock(state_->mutex);
+  state_->expire_leases();
+  state_->put(key, value);
+}
+
 void MemoryStore::set_available(bool available) {
   std::lock_guard lock(state_->mutex);
   state_->available = available;
