@@ -163,6 +163,7 @@ TEST_F(MemoryDCSTest, AnUnavailableStoreFailsEveryOperation) {
   ASSERT_TRUE(a->touch_member(kData));
   ASSERT_TRUE(a->attempt_to_acquire_leader());
   const auto view = a->get_cluster();
+  ASSERT_TRUE(a->watch(std::nullopt, 0ms));  // consumes the wake-up of its own acquisition
   store_->set_available(false);
   EXPECT_FALSE(store_->available());
   EXPECT_THROW(a->get_cluster(), DCSError);
@@ -194,6 +195,37 @@ TEST_F(MemoryDCSTest, TheStoresClockRulesTheCachedView) {
   ASSERT_TRUE(a.get_cluster());
   clock_->advance(11s);  // past ttl on the store's clock
   EXPECT_EQ(a.cluster(), nullptr);
+}
+
+TEST_F(MemoryDCSTest, OneMemberCanBeUsedFromSeveralThreads) {
+  // The HA loop, a REST thread reading the cluster and a sleeping watch share one member.
+  auto store = std::make_shared<MemoryStore>();
+  auto a = std::make_unique<MemoryDCS>(settings_for("a"), store);
+  auto b = std::make_unique<MemoryDCS>(settings_for("b"), store);
+  ASSERT_TRUE(a->attempt_to_acquire_leader());
+  auto ha_loop = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 100; ++i) {
+      auto data = kData;
+      data["xlog_location"] = i;
+      EXPECT_TRUE(a->touch_member(data));
+      EXPECT_TRUE(a->update_leader(*a->get_cluster(), 100 + i));
+    }
+  });
+  auto rest = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 100; ++i) EXPECT_EQ(a->get_cluster()->leader_name(), "a");
+  });
+  auto follower = std::async(std::launch::async, [&] {
+    for (int i = 0; i < 100; ++i) {
+      b->watch(std::nullopt, 1ms);
+      EXPECT_TRUE(b->touch_member(kData));
+    }
+  });
+  ha_loop.get();
+  rest.get();
+  follower.get();
+  const auto cluster = b->get_cluster();
+  EXPECT_EQ(cluster->last_lsn(), 199);
+  EXPECT_EQ(cluster->get_member("a")->lsn(), 99);
 }
 
 TEST(MemoryDCSConstruction, NeedsAStore) {
