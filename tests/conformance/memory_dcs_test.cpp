@@ -127,6 +127,17 @@ TEST_F(MemoryDCSTest, UpdateLeaderRecreatesTheKeyAfterItsLeaseExpired) {
   EXPECT_EQ(now->leader->session, a->lease());
 }
 
+TEST_F(MemoryDCSTest, AcquiringWithALeaseThatDiedUnnoticedGetsANewOne) {
+  // ttl below loop_wait: the throttled refresh skips the keepalive of a lease that is gone.
+  auto a = member("a", 2s, 5s);
+  ASSERT_TRUE(a->touch_member(kData));
+  const auto dead = a->lease();
+  clock_->advance(3s);
+  ASSERT_TRUE(a->attempt_to_acquire_leader());
+  EXPECT_NE(a->lease(), dead);
+  EXPECT_EQ(a->get_cluster()->leader->session, a->lease());
+}
+
 TEST_F(MemoryDCSTest, WatchOnAManualClockReportsWithoutBlocking) {
   auto a = member("a");
   auto b = member("b");
@@ -195,6 +206,19 @@ TEST_F(MemoryDCSTest, TheStoresClockRulesTheCachedView) {
   ASSERT_TRUE(a.get_cluster());
   clock_->advance(11s);  // past ttl on the store's clock
   EXPECT_EQ(a.cluster(), nullptr);
+}
+
+TEST_F(MemoryDCSTest, TheLegacyOptimeKeyIsWrittenWhileAnOldPatroniIsAround) {
+  auto a = member("a");
+  auto old = member("old");
+  ASSERT_TRUE(old->touch_member({{"state", "running"}, {"version", "2.0.2"}}));
+  ASSERT_TRUE(a->attempt_to_acquire_leader());
+  ASSERT_TRUE(a->get_cluster()->has_member("old"));
+  a->write_status({{"optime", 83886240}});
+  const auto keys = store_->range("/service/demo/optime/leader");
+  ASSERT_EQ(keys.size(), 1U);
+  EXPECT_EQ(keys[0].value, "83886240");
+  EXPECT_EQ(keys[0].session, 0) << "not bound to a lease";
 }
 
 TEST_F(MemoryDCSTest, OneMemberCanBeUsedFromSeveralThreads) {

@@ -110,7 +110,7 @@ TEST_F(RoundTrip, Failsafe) {
   EXPECT_EQ(*view->failsafe, failsafe);
 }
 
-TEST_F(RoundTrip, LegacyLeaderOptime) {
+TEST_F(RoundTrip, LeaderOptime) {
   auto a = member("a");
   auto b = member("b");
   a->write_leader_optime(67108864);
