@@ -63,7 +63,7 @@ struct DCS_EXPORT Member {
   bool is_running() const { return state() == "running"; }
   /// data["tags"] when it is an object, else an empty object.
   nlohmann::json tags() const;
-  /// tags.nofailover is true.
+  /// tags.nofailover is truthy; without that tag, tags.failover_priority <= 0 (Patroni HEAD).
   bool nofailover() const;
   /// data["xlog_location"] (the member's last known WAL position) when it is an integer.
   std::optional<std::int64_t> lsn() const;
@@ -207,5 +207,9 @@ struct DCS_EXPORT Cluster {
 
   friend bool operator==(const Cluster&, const Cluster&);
 };
+
+/// Value equality of whole views, workers compared by value. (Redeclared here because a friend
+/// declaration does not take the class's DCS_EXPORT: this one puts it in the shared library.)
+DCS_EXPORT bool operator==(const Cluster& a, const Cluster& b);
 
 }  // namespace dcs
