@@ -139,6 +139,23 @@ TEST_F(Etcd3DcsTest, ConstructorGrantsTheProcessLeaseWithTheTtl) {
   EXPECT_EQ(dcs->base_path(), "/patroni/test");
 }
 
+TEST_F(Etcd3DcsTest, FromPatroniConfigCopiesTheTopLevelKeysAndTheCitusGroup) {
+  const json config = {{"scope", "test"},
+                       {"name", "foo"},
+                       {"namespace", "/patroni/"},
+                       {"ttl", 25},
+                       {"retry_timeout", 3},
+                       {"citus", {{"group", 1}, {"database", "citus"}}},
+                       {"etcd3", {{"host", "127.0.0.1:" + std::to_string(server.port())}, {"use_proxies", true}}}};
+  const auto dcs = Etcd3::from_patroni_config(config);
+  EXPECT_EQ(dcs->leader_path(), "/patroni/test/1/leader");
+  EXPECT_EQ(dcs->ttl(), 25s);
+  EXPECT_EQ(dcs->retry_timeout(), 3s);
+  EXPECT_EQ(dcs->client().retry_timeout(), 3s);
+  EXPECT_EQ(sent("/v3/lease/grant"), json::parse(R"({"TTL":"25"})"));
+  EXPECT_THROW(Etcd3::from_patroni_config(json{{"scope", "test"}, {"name", "foo"}}), ConfigError);
+}
+
 TEST_F(Etcd3DcsTest, PatronictlTakesNoLeaseAndReadsLinearizably) {
   auto o = options();
   o.patronictl = true;
