@@ -81,27 +81,28 @@ def dump_member(member):
 def dump_cluster(cluster):
     out = {'initialize': cluster.initialize}
 
+    # Explicit None checks: an empty Failover is falsy (it counts leader and candidate).
     config = cluster.config
-    out['config'] = config and {'version': config.index, 'data': config.data,
+    out['config'] = None if config is None else {'version': config.index, 'data': config.data,
                                 'modify_version': config.modify_index}
 
     leader = cluster.leader
-    out['leader'] = leader and {'name': leader.name, 'version': leader.index, 'session': leader.session,
+    out['leader'] = None if leader is None else {'name': leader.name, 'version': leader.index, 'session': leader.session,
                                 'member': dump_member(leader.member)}
 
     out['members'] = [dump_member(m) for m in cluster.members]
 
     failover = cluster.failover
-    out['failover'] = failover and {
+    out['failover'] = None if failover is None else {
         'version': failover.index, 'leader': failover.leader, 'member': failover.candidate,
         'scheduled_at': failover.scheduled_at and failover.scheduled_at.isoformat()}
 
     sync = cluster.sync
-    out['sync'] = sync and {'version': sync.index, 'leader': sync.leader, 'sync_standby': sync.sync_standby,
+    out['sync'] = None if sync is None else {'version': sync.index, 'leader': sync.leader, 'sync_standby': sync.sync_standby,
                             'members': sync.members}
 
     history = cluster.history
-    out['history'] = history and {'version': history.index, 'value': history.value, 'lines': history.lines}
+    out['history'] = None if history is None else {'version': history.index, 'value': history.value, 'lines': history.lines}
 
     out['last_lsn'] = cluster.last_lsn
     out['slots'] = cluster.slots
