@@ -39,7 +39,9 @@ std::int64_t patroni_number(const json& value, const std::string& where) {
 
 namespace {
 
-json text_or_empty(const json& value) { return value.is_null() ? json("") : value; }
+json text_or_empty(const json& value) {
+  return value.is_null() ? json("") : value;
+}
 
 json member_dump_view(const json& member, const std::string& where) {
   return {{"name", member.at("name")},
@@ -99,11 +101,11 @@ json view_of_dump(const json& dump) {
   json view = json::object();
   view["initialize"] = dump.at("initialize");
   const auto& config = dump.at("config");
-  view["config"] = config.is_null() ? json(nullptr)
-                                    : json{{"version", patroni_number(config.at("version"), "config.version")},
-                                           {"data", config.at("data")},
-                                           {"modify_version", patroni_number(config.at("modify_version"),
-                                                                             "config.modify_version")}};
+  view["config"] = config.is_null()
+                       ? json(nullptr)
+                       : json{{"version", patroni_number(config.at("version"), "config.version")},
+                              {"data", config.at("data")},
+                              {"modify_version", patroni_number(config.at("modify_version"), "config.modify_version")}};
   const auto& leader = dump.at("leader");
   view["leader"] = leader.is_null() ? json(nullptr)
                                     : json{{"name", leader.at("name")},
@@ -113,12 +115,11 @@ json view_of_dump(const json& dump) {
   view["members"] = json::array();
   for (const auto& member : dump.at("members")) view["members"].push_back(member_dump_view(member, "member"));
   const auto& failover = dump.at("failover");
-  view["failover"] = failover.is_null()
-                         ? json(nullptr)
-                         : json{{"version", patroni_number(failover.at("version"), "failover.version")},
-                                {"leader", text_or_empty(failover.at("leader"))},
-                                {"member", text_or_empty(failover.at("member"))},
-                                {"scheduled_at", text_or_empty(failover.at("scheduled_at"))}};
+  view["failover"] = failover.is_null() ? json(nullptr)
+                                        : json{{"version", patroni_number(failover.at("version"), "failover.version")},
+                                               {"leader", text_or_empty(failover.at("leader"))},
+                                               {"member", text_or_empty(failover.at("member"))},
+                                               {"scheduled_at", text_or_empty(failover.at("scheduled_at"))}};
   const auto& sync = dump.at("sync");
   view["sync"] = {{"version", patroni_number(sync.at("version"), "sync.version")},
                   {"leader", sync.at("leader")},
@@ -155,17 +156,19 @@ json expected_view(const json& state, const RawKeys& raw, const std::map<std::st
       return -4;
     }
     const auto kv = raw.find(key);
-    if (kv != raw.end()) EXPECT_EQ(kv->second.lease, it->second) << key << " is bound to another lease";
+    if (kv != raw.end()) {
+      EXPECT_EQ(kv->second.lease, it->second) << key << " is bound to another lease";
+    }
     return it->second;
   };
 
   json view = json::object();
   // Both writers win the bootstrap race with an empty value first.
   view["initialize"] = state.value("initialize", "");
-  view["config"] = state.contains("config") ? json{{"version", revision("config")},
-                                                   {"data", state["config"]},
-                                                   {"modify_version", revision("config")}}
-                                            : json(nullptr);
+  view["config"] =
+      state.contains("config")
+          ? json{{"version", revision("config")}, {"data", state["config"]}, {"modify_version", revision("config")}}
+          : json(nullptr);
 
   std::map<std::string, json> members;  // by name: key order
   for (const auto& member : state.value("members", json::array())) {
@@ -180,21 +183,23 @@ json expected_view(const json& state, const RawKeys& raw, const std::map<std::st
   for (const auto& [name, member] : members) {
     view["members"].push_back(member);
     const auto version = parse_version(member["data"].value("version", json()));
-    if (version) min_version = std::min(min_version.value_or(version->get<std::array<int, 3>>()),
-                                        version->get<std::array<int, 3>>());
+    if (version)
+      min_version =
+          std::min(min_version.value_or(version->get<std::array<int, 3>>()), version->get<std::array<int, 3>>());
   }
   view["min_version"] = min_version ? json(*min_version) : json(nullptr);
 
   const auto leader = state.at("leader").get<std::string>();
-  view["leader"] = {{"name", leader},
-                    {"version", revision("leader")},
-                    {"session", session(leader, "leader")},
-                    {"member", members.count(leader) ? members[leader]
-                                                     : json{{"name", leader},
-                                                            {"version", -1},
-                                                            {"session", 0},
-                                                            {"data", json::object()}}}};
-  if (const auto it = raw.find("leader"); it != raw.end()) EXPECT_EQ(it->second.value, leader);
+  view["leader"] = {
+      {"name", leader},
+      {"version", revision("leader")},
+      {"session", session(leader, "leader")},
+      {"member", members.count(leader)
+                     ? members[leader]
+                     : json{{"name", leader}, {"version", -1}, {"session", 0}, {"data", json::object()}}}};
+  if (const auto it = raw.find("leader"); it != raw.end()) {
+    EXPECT_EQ(it->second.value, leader);
+  }
 
   if (state.contains("failover")) {
     const auto& failover = state["failover"];
@@ -237,7 +242,8 @@ json expected_view(const json& state, const RawKeys& raw, const std::map<std::st
 }
 
 void expect_same_view(const json& actual, const json& expected, const std::string& what) {
-  EXPECT_TRUE(actual == expected) << what << "\n  patch from expected to actual: " << json::diff(expected, actual).dump()
+  EXPECT_TRUE(actual == expected) << what
+                                  << "\n  patch from expected to actual: " << json::diff(expected, actual).dump()
                                   << "\n  actual:   " << actual.dump() << "\n  expected: " << expected.dump();
 }
 

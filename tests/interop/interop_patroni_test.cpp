@@ -246,8 +246,9 @@ TEST_F(InteropPatroni, PatroniWritesLibdcsReadsEveryField) {
 TEST_F(InteropPatroni, LibdcsWritesPatroniReadsEveryField) {
   auto& written = libdcs_plain();
   const auto expected = expected_view(full_state("primary"), written.raw, written.leases);
-  const auto own =
-      wait_for_cluster(written.writers[0].leader(), [](const Cluster& view) { return has_members(view, {"pg1", "pg2"}); });
+  const auto own = wait_for_cluster(written.writers[0].leader(), [](const Cluster& view) {
+    return has_members(view, {"pg1", "pg2"});
+  });
   expect_same_view(view_of(*own), expected, "libdcs writer's own view");
 
   const auto direct = patroni_dump(config("plain-libdcs", "observer"));
@@ -266,9 +267,9 @@ TEST_F(InteropPatroni, FixedFormatValuesAreByteIdentical) {
   const auto& patroni = patroni_plain().raw;
   const auto& libdcs = libdcs_plain().raw;
   ASSERT_EQ(key_names(libdcs), key_names(patroni)) << "both writers keep the same keys";
-  ASSERT_EQ(key_names(patroni), (std::vector<std::string>{"config", "failover", "failsafe", "history", "initialize",
-                                                           "leader", "members/pg1", "members/pg2", "optime/leader",
-                                                           "status", "sync"}));
+  ASSERT_EQ(key_names(patroni),
+            (std::vector<std::string>{"config", "failover", "failsafe", "history", "initialize", "leader",
+                                      "members/pg1", "members/pg2", "optime/leader", "status", "sync"}));
 
   // Patroni 3.0.2's exact bytes, written down once so a change on either side shows here.
   EXPECT_EQ(value_of(patroni, "initialize"), "7234567890123456789");
@@ -312,10 +313,11 @@ TEST_F(InteropPatroni, FixedFormatValuesAreByteIdentical) {
   // own; nothing else is leased.
   for (const auto* keys : {&patroni, &libdcs}) {
     for (const auto& [key, kv] : *keys) {
-      if (key == "leader" || key == "members/pg1" || key == "members/pg2")
+      if (key == "leader" || key == "members/pg1" || key == "members/pg2") {
         EXPECT_NE(kv.lease, 0) << key;
-      else
+      } else {
         EXPECT_EQ(kv.lease, 0) << key;
+      }
     }
     EXPECT_EQ(keys->at("leader").lease, keys->at("members/pg1").lease);
     EXPECT_NE(keys->at("members/pg2").lease, keys->at("members/pg1").lease);
@@ -341,7 +343,8 @@ TEST_F(InteropPatroni, HeadOnlyFieldsAreIgnoredByPatroni302) {
   const auto keys = raw(scope);
   // Spec 7.1: 3.0.2 would write {"optime":67109000,"slots":{"logical_a":67100100}}; HEAD appends
   // retain_slots.
-  EXPECT_EQ(value_of(keys, "status"), R"({"optime":67109000,"slots":{"logical_a":67100100},"retain_slots":["pg2","pg3"]})");
+  EXPECT_EQ(value_of(keys, "status"),
+            R"({"optime":67109000,"slots":{"logical_a":67100100},"retain_slots":["pg2","pg3"]})");
   EXPECT_EQ(value_of(keys, "sync"), R"({"leader":"pg1","quorum":1,"sync_standby":"pg2,pg3"})");
 
   const auto dump = patroni_dump(config(scope, "observer"));

@@ -78,32 +78,26 @@ def dump_member(member):
     return {'name': member.name, 'version': member.index, 'session': member.session, 'data': member.data}
 
 
+def unless_none(value, render):
+    # An explicit None check: an empty Failover is falsy (its length counts leader and candidate).
+    return None if value is None else render(value)
+
+
 def dump_cluster(cluster):
     out = {'initialize': cluster.initialize}
-
-    # Explicit None checks: an empty Failover is falsy (it counts leader and candidate).
-    config = cluster.config
-    out['config'] = None if config is None else {'version': config.index, 'data': config.data,
-                                'modify_version': config.modify_index}
-
-    leader = cluster.leader
-    out['leader'] = None if leader is None else {'name': leader.name, 'version': leader.index, 'session': leader.session,
-                                'member': dump_member(leader.member)}
-
+    out['config'] = unless_none(cluster.config, lambda c: {
+        'version': c.index, 'data': c.data, 'modify_version': c.modify_index})
+    out['leader'] = unless_none(cluster.leader, lambda leader: {
+        'name': leader.name, 'version': leader.index, 'session': leader.session,
+        'member': dump_member(leader.member)})
     out['members'] = [dump_member(m) for m in cluster.members]
-
-    failover = cluster.failover
-    out['failover'] = None if failover is None else {
-        'version': failover.index, 'leader': failover.leader, 'member': failover.candidate,
-        'scheduled_at': failover.scheduled_at and failover.scheduled_at.isoformat()}
-
-    sync = cluster.sync
-    out['sync'] = None if sync is None else {'version': sync.index, 'leader': sync.leader, 'sync_standby': sync.sync_standby,
-                            'members': sync.members}
-
-    history = cluster.history
-    out['history'] = None if history is None else {'version': history.index, 'value': history.value, 'lines': history.lines}
-
+    out['failover'] = unless_none(cluster.failover, lambda f: {
+        'version': f.index, 'leader': f.leader, 'member': f.candidate,
+        'scheduled_at': f.scheduled_at and f.scheduled_at.isoformat()})
+    out['sync'] = unless_none(cluster.sync, lambda s: {
+        'version': s.index, 'leader': s.leader, 'sync_standby': s.sync_standby, 'members': s.members})
+    out['history'] = unless_none(cluster.history, lambda h: {
+        'version': h.index, 'value': h.value, 'lines': h.lines})
     out['last_lsn'] = cluster.last_lsn
     out['slots'] = cluster.slots
     out['failsafe'] = cluster.failsafe

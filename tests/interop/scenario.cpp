@@ -11,23 +11,25 @@ json patroni_config(const std::string& endpoint, const std::string& scope, const
                     std::optional<int> citus_group) {
   const std::string scheme = "http://";
   const std::string host_port = endpoint.rfind(scheme, 0) == 0 ? endpoint.substr(scheme.size()) : endpoint;
-  json config = {{"scope", scope},
-                 {"namespace", kNamespace},
-                 {"name", name},
-                 {"ttl", 30},
-                 {"loop_wait", 10},
-                 {"retry_timeout", 10},
-                 {"etcd3", {{"hosts", host_port}}}};
+  json config = {
+      {"scope", scope},      {"namespace", kNamespace},        {"name", name}, {"ttl", 30}, {"loop_wait", 10},
+      {"retry_timeout", 10}, {"etcd3", {{"hosts", host_port}}}};
   if (citus_group) config["citus"] = {{"group", *citus_group}, {"database", "citus"}};
   return config;
 }
 
 namespace {
 
-json member_entry(const std::string& name, json data) { return {{"name", name}, {"data", std::move(data)}}; }
+json member_entry(const std::string& name, json data) {
+  return {{"name", name}, {"data", std::move(data)}};
+}
 
-json api_url(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/patroni"; }
-json conn_url(int port) { return "postgres://127.0.0.1:" + std::to_string(port) + "/postgres"; }
+json api_url(int port) {
+  return "http://127.0.0.1:" + std::to_string(port) + "/patroni";
+}
+json conn_url(int port) {
+  return "postgres://127.0.0.1:" + std::to_string(port) + "/postgres";
+}
 
 }  // namespace
 
@@ -52,8 +54,8 @@ json full_state(const std::string& leader_role) {
   };
   // A replica still on Patroni 2.0.2: writers then also keep the legacy optime/leader key.
   json replica_data = {
-      {"api_url", api_url(8009)}, {"conn_url", conn_url(5433)}, {"role", "replica"},         {"state", "running"},
-      {"tags", {{"nosync", false}}}, {"version", "2.0.2"},     {"xlog_location", 67108000},
+      {"api_url", api_url(8009)},    {"conn_url", conn_url(5433)}, {"role", "replica"},         {"state", "running"},
+      {"tags", {{"nosync", false}}}, {"version", "2.0.2"},         {"xlog_location", 67108000},
   };
   return {
       {"initialize", "7234567890123456789"},
@@ -130,7 +132,9 @@ std::vector<std::string> member_names(const json& state) {
   return names;
 }
 
-std::string scope_prefix(const std::string& scope) { return std::string(kNamespace) + scope + "/"; }
+std::string scope_prefix(const std::string& scope) {
+  return std::string(kNamespace) + scope + "/";
+}
 
 RawKeys read_raw(etcd3::Etcd3Client& client, const std::string& prefix) {
   RawKeys keys;
@@ -171,8 +175,10 @@ LibdcsWriter write_with_libdcs(const json& config, const json& state) {
 
   leader.get_cluster();
   record("initialize", me, leader.initialize(true, ""));
-  if (state.contains("initialize")) record("initialize_sysid", me, leader.initialize(false, state["initialize"].get<std::string>()));
-  if (state.contains("config")) record("set_config_value", me, leader.set_config_value(to_patroni_json(state["config"])));
+  if (state.contains("initialize"))
+    record("initialize_sysid", me, leader.initialize(false, state["initialize"].get<std::string>()));
+  if (state.contains("config"))
+    record("set_config_value", me, leader.set_config_value(to_patroni_json(state["config"])));
   record("attempt_to_acquire_leader", me, leader.attempt_to_acquire_leader());
   for (const auto& member : state.value("members", json::array())) {
     const auto name = member.at("name").get<std::string>();
@@ -195,7 +201,8 @@ LibdcsWriter write_with_libdcs(const json& config, const json& state) {
                                                  sync.at("sync_standby").get<std::vector<std::string>>(), 0);
     record("write_sync_state", me, written.has_value());
   }
-  if (state.contains("history")) record("set_history_value", me, leader.set_history_value(to_patroni_json(state["history"])));
+  if (state.contains("history"))
+    record("set_history_value", me, leader.set_history_value(to_patroni_json(state["history"])));
   if (state.contains("failover")) {
     const auto& failover = state["failover"];
     record("manual_failover", me,
