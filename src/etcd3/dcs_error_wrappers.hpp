@@ -3,6 +3,10 @@
 //   W1 catch_etcd_errors  (setters):  any etcd-client error or RetryFailedError -> logged, false.
 //   W2 run_and_handle     (leader):   RetryFailedError / EtcdConnectionFailed -> Etcd3Error (the
 //                                     DCS is unreachable); other etcd-client errors -> false.
+//                                     An error the client moves to another endpoint for
+//                                     (Unavailable, a malformed answer) that still reaches us
+//                                     means every endpoint failed that way: Patroni HEAD reports
+//                                     that as EtcdConnectionFailed, so it is an Etcd3Error too.
 //   W3 load_wrapper       (reads):    anything but UnsupportedEtcdVersion -> Etcd3Error("Etcd is
 //                                     not responding properly").
 //
@@ -75,11 +79,9 @@ bool run_and_handle(FailureLog& failures, std::string_view operation, Body&& bod
   } catch (const RetryFailedError& e) {
     failures.failed(operation, e);
     throw Etcd3Error(e.what());
-  } catch (const EtcdConnectionFailed& e) {
-    failures.failed(operation, e);
-    throw Etcd3Error(e.what());
   } catch (const EtcdException& e) {
     failures.failed(operation, e);
+    if (e.retry_on_other_endpoint()) throw Etcd3Error(e.what());
     return false;
   } catch (const DCSError&) {
     throw;
