@@ -387,6 +387,10 @@ TEST_F(InteropPatroni, CitusPatroniWritesLibdcsReads) {
   expect_same_view(view_of(*group1), expected_worker, "libdcs worker reading its group");
   expect_same_view(view_of(*group1), view_of_dump(patroni_dump(config("citus-patroni", "observer", 1))),
                    "libdcs and Patroni 3.0.2 workers reading the same keys");
+  // The cleared request reads as present but empty; the running bootstrap as an empty sysid.
+  ASSERT_TRUE(cluster->failover);
+  EXPECT_TRUE(cluster->failover->is_empty());
+  EXPECT_EQ(group1->initialize, "");
   const auto coordinator_from_worker = worker->get_citus_coordinator();
   ASSERT_NE(coordinator_from_worker, nullptr);
   expect_same_view(view_of(*coordinator_from_worker), expected_group0, "libdcs worker reading the coordinator");
@@ -411,12 +415,15 @@ TEST_F(InteropPatroni, CitusFixedFormatValuesAreByteIdentical) {
   const auto& patroni = patroni_citus().raw;
   const auto& libdcs = libdcs_citus().raw;
   ASSERT_EQ(key_names(libdcs), key_names(patroni));
-  ASSERT_EQ(key_names(patroni),
-            (std::vector<std::string>{"0/config", "0/history", "0/initialize", "0/leader", "0/members/c0a",
-                                      "0/members/c0b", "0/status", "0/sync", "1/config", "1/failover", "1/failsafe",
-                                      "1/initialize", "1/leader", "1/members/w1a", "1/members/w1b", "1/status"}));
+  ASSERT_EQ(key_names(patroni), (std::vector<std::string>{
+                                    "0/config", "0/failover", "0/history", "0/initialize", "0/leader", "0/members/c0a",
+                                    "0/members/c0b", "0/status", "0/sync", "1/config", "1/failover", "1/failsafe",
+                                    "1/initialize", "1/leader", "1/members/w1a", "1/members/w1b", "1/status"}));
   EXPECT_EQ(value_of(patroni, "0/history"), "[]");
+  EXPECT_EQ(value_of(patroni, "0/failover"), "{}");
   EXPECT_EQ(value_of(patroni, "1/failover"), R"({"member":"w1b"})");
+  EXPECT_EQ(value_of(patroni, "1/initialize"), "");
+  EXPECT_EQ(value_of(patroni, "1/status"), R"({"optime":33554432})");
   EXPECT_EQ(value_of(patroni, "0/sync"), R"({"leader":"c0a","sync_standby":"c0b"})");
   for (const auto& key : key_names(patroni)) {
     if (key == "0/sync") {

@@ -100,12 +100,15 @@ json citus_coordinator_state() {
       {"sync", {{"leader", "c0a"}, {"sync_standby", json::array({"c0b"})}}},
       // A primary still on timeline 1 stores an empty history.
       {"history", json::array()},
+      // A cleared switchover request: the empty object, present but empty.
+      {"failover", json::object()},
   };
 }
 
 json citus_worker_state() {
+  // No system id: the initialize key keeps the empty value of a bootstrap in progress (etcd's
+  // gateway then sends no value field at all).
   return {
-      {"initialize", "7300000000000000001"},
       {"config", {{"loop_wait", 10}, {"ttl", 30}}},
       {"leader", "w1a"},
       {"members", json::array({member_entry("w1a", {{"api_url", api_url(8020)},
@@ -120,6 +123,8 @@ json citus_worker_state() {
                                                     {"state", "streaming"},
                                                     {"version", "3.0.2"}})})},
       {"last_lsn", 33554432},
+      // No logical slots: neither writer stores an empty "slots".
+      {"slots", json::object()},
       {"failsafe", {{"w1a", api_url(8020)}, {"w1b", api_url(8021)}}},
       // A failover to a candidate without a leader or a schedule: only "member" is stored.
       {"failover", {{"member", "w1b"}}},

@@ -42,7 +42,9 @@ nlohmann::json patroni_config(const std::string& endpoint, const std::string& sc
 /// legacy optime/leader key is written too), status with slots, failsafe, sync, history and a
 /// scheduled switchover. The leader's role is `leader_role` ("master" as 3.0.2 writes it).
 nlohmann::json full_state(const std::string& leader_role = "master");
-/// Citus: the coordinator (group 0) and one worker group (1), two members each.
+/// Citus: the coordinator (group 0: empty history, cleared failover) and one worker group (1:
+/// bootstrap still running, so an empty initialize; no slots; a failover with only a candidate),
+/// two members each.
 nlohmann::json citus_coordinator_state();
 nlohmann::json citus_worker_state();
 
