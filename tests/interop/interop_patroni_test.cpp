@@ -14,7 +14,10 @@
 // The suite fails, never skips, when etcd, python3 or Patroni 3.0.2 is missing.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cstdint>
 #include <exception>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
