@@ -126,6 +126,8 @@ json citus_worker_state() {
       // No logical slots: neither writer stores an empty "slots".
       {"slots", json::object()},
       {"failsafe", {{"w1a", api_url(8020)}, {"w1b", api_url(8021)}}},
+      // Synchronous mode without a standby yet: sync_standby is null.
+      {"sync", {{"leader", "w1a"}, {"sync_standby", json::array()}}},
       // A failover to a candidate without a leader or a schedule: only "member" is stored.
       {"failover", {{"member", "w1b"}}},
   };

@@ -43,7 +43,8 @@ nlohmann::json patroni_config(const std::string& endpoint, const std::string& sc
 /// scheduled switchover. The leader's role is `leader_role` ("master" as 3.0.2 writes it).
 nlohmann::json full_state(const std::string& leader_role = "master");
 /// Citus: the coordinator (group 0: empty history, cleared failover) and one worker group (1:
-/// bootstrap still running, so an empty initialize; no slots; a failover with only a candidate),
+/// bootstrap still running, so an empty initialize; no slots; a sync state without standby; a
+/// failover with only a candidate),
 /// two members each.
 nlohmann::json citus_coordinator_state();
 nlohmann::json citus_worker_state();
