@@ -10,6 +10,10 @@ PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   etcd-server etcd-client
+  # tests/interop runs real Patroni 3.0.2 (Debian's package) against libdcs; its etcd v3 module
+  # also needs python3-etcd (only an alternative in patroni's Depends), dnspython, dateutil and
+  # urllib3.
+  patroni python3-etcd python3-dnspython python3-dateutil python3-urllib3
 )
 
 missing=()
