@@ -94,6 +94,8 @@ const std::vector<std::pair<std::string_view, Factory>>& message_table() {
       {"etcdserver: permission denied", make<PermissionDenied>()},
       {"etcdserver: authentication is not enabled", make<AuthNotEnabled>()},
       {"etcdserver: invalid auth token", make<InvalidAuthToken>()},
+      // Not Patroni's: refused before raft saw it (hasleader), so its outcome is known.
+      {"etcdserver: no leader", make<NoLeader>()},
   };
   return table;
 }

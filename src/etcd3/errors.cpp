@@ -69,6 +69,7 @@ std::string_view Etcd3ClientError::code_text() const noexcept {
 bool Etcd3ClientError::outcome_unknown() const noexcept {
   // Unknown (e.g. a server-side "context deadline exceeded"), DeadlineExceeded and Unavailable
   // ("request timed out" without quorum) may all be answers to a write that was applied anyway.
+  // NoLeader overrides this: etcd refuses such a request before it reaches raft.
   return code_ == GRPCCode::Unknown || code_ == GRPCCode::DeadlineExceeded || code_ == GRPCCode::Unavailable;
 }
 

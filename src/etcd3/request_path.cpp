@@ -126,6 +126,9 @@ http::HttpRequest Etcd3Client::Impl::make_request(std::string url, std::string b
   request.body = std::move(body);
   if (send_token) request.authorization = current_token();
   request.total_timeout = timeout;
+  // A member cut off from its quorum then answers "no leader" within milliseconds, before any
+  // proposal, instead of holding a linearizable read or a write until its deadline.
+  request.require_leader = true;
   request.connect_timeout = std::min(timeout, std::max(milliseconds(1000), timeout / 2));
   request.tls = {options.cacert, options.cert, options.key};
   request.keepalive = keepalive;
@@ -417,17 +420,20 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
     const auto order = endpoints.try_order();
     const auto slice = slice_of(round_budget, order.size());
     round_budget = policy.remaining();
+    std::vector<std::string> failed_this_round;  // includes members that answered a raced copy
     for (std::size_t i = 0; i < order.size(); ++i) {
       const std::string& endpoint = order[i];
+      if (std::find(failed_this_round.begin(), failed_this_round.end(), endpoint) != failed_this_round.end()) continue;
       // An attempt with only a sliver of the budget left could not get an answer anyway, and its
       // timeout would hide the answers etcd gave before.
       if (policy.remaining() < kShortestAttempt) break;
+      // Whose answer (or failure) this attempt ends with: a raced copy may answer for `endpoint`.
+      std::string answered = endpoint;
       try {
         std::uint64_t generation = 0;
         current_token(&generation);
         try {
           const auto timeout = std::min(slice, std::max(policy.remaining(), milliseconds(1)));
-          std::string answered = endpoint;
           // Requests that may run twice are raced to the next endpoint when this one is silent.
           json answer = resend == Resend::safe && send_token && i + 1 < order.size()
                             ? attempt_raced(endpoint, std::span<const std::string>(order).subspan(i + 1), path, text,
@@ -439,9 +445,10 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
         } catch (const Etcd3ClientError& e) {
           if (!is_token_error(e) || !has_credentials() || !send_token || reauthenticated) throw;
           // One fresh token per call: a second refusal is a genuine permission problem and
-          // goes straight to the caller instead of a re-authentication loop.
+          // goes straight to the caller instead of a re-authentication loop. The token comes
+          // from the member that refused the old one (it answers; `endpoint` may be silent).
           log(LogLevel::info, std::string("re-authenticating after: ") + e.what());
-          reauthenticate(endpoint, generation, slice_of(policy, order.size()),
+          reauthenticate(answered, generation, slice_of(policy, order.size()),
                          dynamic_cast<const AuthOldRevision*>(&e) ? ReauthenticateMode::required_without_watcher_restart
                                                                   : ReauthenticateMode::required);
           reauthenticated = true;
@@ -455,9 +462,15 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
         // so the next member is asked, and the round is repeated after a back-off.
         const bool deadline = client_error && is_retried_later(*client_error);
         if (!deadline && !e.retry_on_other_endpoint() && !(client_error && is_member_refusal(*client_error))) throw;
-        log(LogLevel::warning, "Request to server " + endpoint + " failed: " + e.what());
-        endpoints.mark_failed(endpoint);
-        // A plain write that may have been applied must not be applied twice.
+        // The member whose answer this is; when a raced copy answered, attempt_raced has already
+        // noted that `endpoint` itself stayed silent.
+        log(LogLevel::warning, "Request to server " + answered + " failed: " + e.what());
+        endpoints.mark_failed(answered);
+        failed_this_round.push_back(answered);
+        // A plain write that may have been applied must not be applied twice. "no leader"
+        // (NoLeader) is not such a case: every request carries `hasleader`, which etcd checks in
+        // its gRPC interceptor before the request is proposed to raft, so the write can go to
+        // the next member at once.
         if (resend == Resend::never && e.outcome_unknown()) throw;
         last_error = std::current_exception();
       }

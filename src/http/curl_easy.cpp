@@ -84,6 +84,11 @@ curl_slist* build_headers(const HttpRequest& request) {
     // etcd before 3.5.32 rejects "Bearer "; the raw token is the documented form.
     headers = curl_slist_append(headers, ("Authorization: " + request.authorization).c_str());
   }
+  if (request.require_leader) {
+    // The gateway turns Grpc-Metadata-* headers into gRPC metadata; etcd's interceptors check
+    // `hasleader` before the request reaches raft (unary) or the watch starts (streams).
+    headers = curl_slist_append(headers, "Grpc-Metadata-hasleader: true");
+  }
   if (request.total_timeout.count() > 0) {
     // Tells the gateway to stop working on the request when the client gives up on it (and
     // turns a hanging token check into a DeadlineExceeded answer).

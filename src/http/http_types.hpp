@@ -29,6 +29,10 @@ struct HttpRequest {
   bool post = true;  ///< false: GET without a body
   std::string body;
   std::string authorization;  ///< raw etcd token; empty: no Authorization header
+  /// Sends gRPC metadata `hasleader: true`: a member without a raft leader refuses the request
+  /// at once ("etcdserver: no leader") instead of holding it, and cancels a watch it serves when
+  /// it loses its leader.
+  bool require_leader = false;
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds total_timeout{0};  ///< 0: none (streams only)
   TlsFiles tls;

@@ -1,9 +1,10 @@
 // A member cut off from its quorum by a network partition (tests/support/peer_partition.hpp): it
-// keeps running and accepting client requests, but it has no leader, so it cannot serve a
-// linearizable read or a write; it holds them until the request's deadline. The client must
-// leave it for the members that still form a quorum (reads through the hedged copy, a write on
-// the next call, as its outcome is unknown), tell its listener, refuse a former leader's stale
-// view, and be able to use the member again once the partition heals.
+// keeps running and accepting client requests, but it has no leader. Every request of the client
+// carries `hasleader`, so such a member refuses it at once with "etcdserver: no leader"
+// (Unavailable, refused before raft saw it) instead of holding it until its deadline. The client
+// must leave it for the members that still form a quorum (for a read and for a plain write
+// alike), tell its listener, not read a former leader's stale view, and be able to use the member
+// again once the partition heals.
 //
 // The first suite checks the proxies on their own against a plain TCP server of the test; the
 // second runs a three-member etcd cluster whose peer traffic passes through them.
@@ -396,39 +397,104 @@ TEST_F(PartitionTest, ClientLeavesAnIsolatedLeaderForTheNewQuorum) {
   expect_client_leaves_isolated_member(leader_);
 }
 
-TEST_F(PartitionTest, WriteToAnIsolatedMemberIsNotResentAndTheNextCallMovesOn) {
+TEST_F(PartitionTest, PutSentFirstToTheIsolatedMemberSucceedsOnTheQuorum) {
   const std::size_t isolated = (leader_ + 1) % 3;
   use_client_preferring(isolated);
   if (HasFatalFailure()) return;
   etcd().partition().isolate(isolated);
   ASSERT_TRUE(eventually([&] { return knows_no_leader(isolated); }));
 
-  // The member holds the write until the request's deadline: it may not know whether a leader
-  // will still commit it, so neither does the client, which must not apply it twice elsewhere.
+  // Without hasleader the member would hold the write until the request's deadline, and its
+  // outcome would be unknown. With it, the member refuses the write before proposing it, so the
+  // client hands it to the next member at once.
   const auto sent_at = Clock::now();
-  try {
-    put(key("held"), "x");
-    ADD_FAILURE() << "the write went through a member without quorum";
-  } catch (const EtcdException& e) {
-    EXPECT_TRUE(e.outcome_unknown()) << e.what();
-    const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - sent_at).count();
-    RecordProperty("held_write_failed_after_ms", static_cast<int>(took));
-    std::printf("[ partition ] write to the isolated member failed after %lld ms: %s\n", static_cast<long long>(took),
-                e.what());
-  }
-  EXPECT_EQ(client().current_endpoint(), etcd().endpoint(isolated)) << "no other member answered yet";
-
-  // The member that failed is tried last from now on: the next write goes to the quorum at once.
-  ASSERT_NO_THROW(put(key("next"), "y"));
+  ASSERT_NO_THROW(put(key("during"), "x"));
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - sent_at).count();
   EXPECT_NE(client().current_endpoint(), etcd().endpoint(isolated));
   ASSERT_FALSE(switches().empty());
   EXPECT_EQ(switches().back(), client().current_endpoint());
+  RecordProperty("put_via_quorum_ms", static_cast<int>(took));
+  std::printf("[ partition ] put sent first to the isolated member %s succeeded on %s after %lld ms\n",
+              etcd().endpoint(isolated).c_str(), client().current_endpoint().c_str(), static_cast<long long>(took));
+
+  // The write happened exactly once, on the quorum.
+  const RangeResponse read = get(key("during"));
+  ASSERT_EQ(read.kvs.size(), 1u);
+  EXPECT_EQ(read.kvs[0].version, 1);
 }
 
-TEST_F(PartitionTest, IsolatedFormerLeaderIsRefusedForItsStaleTermEvenForSerializableReads) {
-  // A serializable read (what Patroni's HA loop uses) is answered by any member from its own
-  // data, even without quorum: a former leader cut off from the new majority serves an old view.
-  // The client has seen the newer raft term and must not accept it.
+// A member that lost quorum: Unavailable leads to a switch. The client's first endpoint is the
+// member cut off from the others; a linearizable read and a plain put each reach the quorum
+// because that member answered "no leader" (not because a hedged copy overtook a silent member).
+TEST_F(PartitionTest, MemberThatLostQuorumAnswersUnavailableAndTheClientSwitches) {
+  const std::size_t isolated = (leader_ + 1) % 3;
+  const std::string isolated_url = etcd().endpoint(isolated);
+  put(key("before"), "1");
+  etcd().partition().isolate(isolated);
+  ASSERT_TRUE(eventually([&] { return knows_no_leader(isolated); }));
+
+  // Every member listed, the isolated one first, in this order (no member list).
+  const auto fresh_client = [&] {
+    std::vector<std::string> endpoints = {isolated_url};
+    for (const std::size_t m : others(isolated)) endpoints.push_back(etcd().endpoint(m));
+    Etcd3Options options = client_options(std::move(endpoints));
+    options.use_proxies = true;
+    {
+      std::lock_guard lock(mutex_);
+      warnings_.clear();
+      switches_.clear();
+    }
+    use_client(std::move(options));
+  };
+  // The call switched away from the isolated member because it answered "no leader".
+  const auto expect_switched_on_no_leader = [&](const char* what, long long took) {
+    const auto logged = warnings();
+    std::string trace;
+    for (const auto& line : logged) trace += "\n  " + line;
+    EXPECT_NE(client().current_endpoint(), isolated_url) << what << trace;
+    EXPECT_EQ(switches(), std::vector<std::string>{client().current_endpoint()}) << what << trace;
+    EXPECT_TRUE(std::any_of(logged.begin(), logged.end(),
+                            [&](const std::string& line) {
+                              return line.rfind("Request to server " + isolated_url + " failed", 0) == 0 &&
+                                     line.find("Unavailable error: 'etcdserver: no leader'") != std::string::npos;
+                            }))
+        << what << ": the isolated member answered 'no leader'" << trace;
+    EXPECT_FALSE(
+        std::any_of(logged.begin(), logged.end(),
+                    [](const std::string& line) { return line.find("did not answer in time") != std::string::npos; }))
+        << what << ": no hedged copy was needed" << trace;
+    std::printf("[ partition ] %s sent first to the isolated member %s: done on %s after %lld ms%s\n", what,
+                isolated_url.c_str(), client().current_endpoint().c_str(), took, trace.c_str());
+  };
+  const auto ms_since = [](Clock::time_point start) {
+    return static_cast<long long>(std::chrono::duration_cast<milliseconds>(Clock::now() - start).count());
+  };
+
+  fresh_client();
+  auto started = Clock::now();
+  RangeResponse read;
+  ASSERT_NO_THROW(read = get(key("before")));  // linearizable
+  const long long read_ms = ms_since(started);
+  ASSERT_EQ(read.kvs.size(), 1u);
+  EXPECT_EQ(read.kvs[0].value, "1");
+  expect_switched_on_no_leader("linearizable read", read_ms);
+  RecordProperty("read_ms", static_cast<int>(read_ms));
+
+  fresh_client();
+  started = Clock::now();
+  ASSERT_NO_THROW(put(key("after"), "2"));  // a plain put: never re-sent after an unknown outcome
+  const long long put_ms = ms_since(started);
+  expect_switched_on_no_leader("plain put", put_ms);
+  RecordProperty("put_ms", static_cast<int>(put_ms));
+  const RangeResponse written = get(key("after"));
+  ASSERT_EQ(written.kvs.size(), 1u);
+  EXPECT_EQ(written.kvs[0].version, 1) << "applied once";
+}
+
+TEST_F(PartitionTest, IsolatedFormerLeaderRefusesEvenSerializableReads) {
+  // A serializable read (what Patroni's HA loop uses) would be answered by any member from its
+  // own data, even without quorum: a former leader cut off from the new majority holds an old
+  // view. Asked with hasleader, it refuses instead, even a client that never saw the newer term.
   const std::size_t old_leader = leader_;
   const std::vector<std::size_t> majority = others(old_leader);
   const std::size_t preferred = majority[0];
@@ -439,6 +505,7 @@ TEST_F(PartitionTest, IsolatedFormerLeaderIsRefusedForItsStaleTermEvenForSeriali
     const auto elected = common_leader(majority);
     return elected && *elected != old_leader;  // until they notice, they still name the old one
   })) << "the majority elects a new leader";
+  ASSERT_TRUE(eventually([&] { return knows_no_leader(old_leader); })) << "the former leader stepped down";
 
   // In order: a member of the majority, the former leader, the other member of the majority.
   Etcd3Options options =
@@ -451,22 +518,20 @@ TEST_F(PartitionTest, IsolatedFormerLeaderIsRefusedForItsStaleTermEvenForSeriali
     return status && status->revision >= written;
   })) << "the other member of the majority applies the write";
   const auto stale = etcd().member_status(old_leader);
-  const auto fresh = etcd().member_status(preferred);
-  ASSERT_TRUE(stale && fresh);
-  ASSERT_LT(stale->raft_term, fresh->raft_term) << "the former leader missed the election";
+  ASSERT_TRUE(stale.has_value());
+  ASSERT_LT(stale->revision, written) << "the former leader holds the old view";
 
-  Etcd3Options pinned = client_options({etcd().endpoint(old_leader)});
-  pinned.use_proxies = true;
-  Etcd3Client unaware(std::move(pinned));
   RangeRequest serializable;
   serializable.key = key("k");
   serializable.serializable = true;
-  const RangeResponse old_view = unaware.range(serializable);
-  ASSERT_EQ(old_view.kvs.size(), 1u);
-  EXPECT_EQ(old_view.kvs[0].value, "old") << "a client that never saw the newer term reads the old view";
+  Etcd3Options pinned = client_options({etcd().endpoint(old_leader)}, std::chrono::seconds{1});
+  pinned.use_proxies = true;
+  Etcd3Client unaware(std::move(pinned));
+  EXPECT_THROW(unaware.range(serializable), NoLeader) << "the old view is not served";
 
-  // The preferred member freezes: the read goes on to the former leader (stale term: refused),
-  // then to the other member of the majority.
+  // The preferred member freezes: the copy of the read raced to the former leader is refused,
+  // which is held against the former leader (not the silent member), and the other member of
+  // the majority answers.
   etcd().signal(preferred, SIGSTOP);
   stopped_ = static_cast<int>(preferred);
   RangeResponse read;
@@ -480,9 +545,16 @@ TEST_F(PartitionTest, IsolatedFormerLeaderIsRefusedForItsStaleTermEvenForSeriali
   EXPECT_EQ(client().current_endpoint(), etcd().endpoint(fallback)) << trace;
   ASSERT_FALSE(switches().empty()) << trace;
   EXPECT_EQ(switches().back(), etcd().endpoint(fallback)) << trace;
-  EXPECT_TRUE(std::any_of(logged.begin(), logged.end(),
-                          [](const std::string& line) { return line.find("Old known term") != std::string::npos; }))
-      << "the client refused the former leader for its term; " << trace;
+  const auto any_line = [&](const std::string& start, const std::string& part) {
+    return std::any_of(logged.begin(), logged.end(), [&](const std::string& line) {
+      return line.rfind(start, 0) == 0 && line.find(part) != std::string::npos;
+    });
+  };
+  EXPECT_TRUE(any_line("Request to server " + etcd().endpoint(old_leader) + " failed", "etcdserver: no leader"))
+      << trace;
+  EXPECT_FALSE(any_line("Request to server " + etcd().endpoint(preferred), "")) << "it gave no answer; " << trace;
+  std::printf("[ partition ] serializable read with a frozen member and a leaderless former leader:%s\n",
+              trace.c_str());
 }
 
 TEST_F(PartitionTest, HealedMemberCatchesUpAndServesAgain) {

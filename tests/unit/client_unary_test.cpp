@@ -10,6 +10,7 @@
 #include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -154,6 +155,50 @@ TEST_F(ClientUnary, MemberListAndStatusDecodeIdsAbove2To53Exactly) {
   EXPECT_EQ(status.leader, 17184946936886216709ULL);
   EXPECT_EQ(status.header.member_id, 17184946936886216709ULL);
   EXPECT_EQ(status.version, "3.4.23");
+}
+
+TEST_F(ClientUnary, EveryRequestKindAsksForAMemberWithALeader) {
+  // Grpc-Metadata-hasleader: true makes a member without a raft leader refuse at once ("no
+  // leader") instead of holding the request until its deadline, and end a watch it serves.
+  server.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
+  server.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+  server.answer("/v3/kv/deleterange", 200, std::string(rec::kDeleteMissing));
+  server.answer("/v3/kv/txn", 200, std::string(rec::kTxnSucceededPut));
+  server.answer("/v3/kv/compaction", 200, std::string(rec::kCompaction));
+  server.answer("/v3/lease/grant", 200, std::string(rec::kLeaseGrant));
+  server.answer("/v3/lease/keepalive", 200, std::string(rec::kLeaseKeepAlive));
+  server.answer("/v3/lease/revoke", 200, std::string(rec::kLeaseRevoke));
+  server.answer("/v3/lease/timetolive", 200, std::string(rec::kLeaseTimeToLiveKeys));
+  server.answer("/v3/auth/authenticate", 200, std::string(rec::kAuthenticate));
+  server.answer("/v3/cluster/member/list", 200, std::string(rec::kMemberListWithLearner));
+  server.answer("/v3/maintenance/status", 200, std::string(rec::kStatus));
+  server.stream("/v3/watch",
+                dcs::test::StreamScript{200, {dcs::test::StreamStep::chunk(std::string(rec::kWatchCreated))}});
+
+  client.range(key("foo"));
+  client.put({.key = "foo", .value = "bar"});
+  client.delete_range({.key = "foo"});
+  client.txn(TxnRequest{});
+  client.compact(CompactionRequest{16, false});
+  client.lease_grant(30);
+  client.lease_keepalive(2000);
+  client.lease_revoke(2000);
+  client.lease_time_to_live(1000, true);
+  client.authenticate("user", "secret");
+  client.member_list();
+  client.status();
+  WatchCanceller canceller;
+  EXPECT_THROW(client.watch(
+                   {.key = "foo"}, [](const WatchResponse&) {}, canceller),
+               EtcdConnectionFailed);
+
+  std::set<std::string> seen;
+  for (const RecordedRequest& request : server.requests()) {
+    if (request.path.rfind("/v3/", 0) != 0) continue;  // GET /version is not a gRPC call
+    seen.insert(request.path);
+    EXPECT_EQ(request.header("Grpc-Metadata-hasleader"), "true") << request.path;
+  }
+  EXPECT_EQ(seen.size(), 13u) << "every kind was sent";
 }
 
 TEST_F(ClientUnary, HugeValueRoundTripsThroughPutAndRange) {

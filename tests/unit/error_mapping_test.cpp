@@ -93,6 +93,9 @@ const std::vector<ErrorCase>& error_cases() {
        "FailedPrecondition", false, false},
       {"Unavailable", "etcdserver: request timed out", 14, 503, expect_class<Unavailable, Etcd3ClientError>,
        GRPCCode::Unavailable, "Unavailable", true, true},
+      // Refused before raft (the client sends hasleader): another member may take even a write.
+      {"NoLeader", "etcdserver: no leader", 14, 503, expect_class<NoLeader, Unavailable, Etcd3ClientError>,
+       GRPCCode::Unavailable, "Unavailable", true, false},
       {"InvalidAuthToken", "etcdserver: invalid auth token", 16, 401, expect_class<InvalidAuthToken, Etcd3ClientError>,
        GRPCCode::Unauthenticated, "Unauthenticated", false, false},
       {"Unknown", "etcdserver: something odd", 2, 500, expect_class<Unknown, Etcd3ClientError>, GRPCCode::Unknown,
@@ -198,6 +201,28 @@ TEST(ErrorMappingRecorded, ThrowsTheSpecificTypeForRecordedBodies) {
   EXPECT_THROW(throw_client_error(200, rec::kWatchShutdownError36), Unavailable);
   EXPECT_THROW(throw_client_error(400, rec::kErrCompacted), Etcd3ClientError);
   EXPECT_THROW(throw_client_error(429, rec::kErrNoSpace), Etcd3ClientError);
+}
+
+TEST(ErrorMappingRecorded, NoLeaderIsAnUnavailableWhoseOutcomeIsKnown) {
+  // What etcd 3.4.23 answers a unary request and a watch that carry hasleader while it has no
+  // leader, and how it ends such a watch once it lost its leader.
+  for (const auto& [status, body] : {std::pair{503L, rec::kErrNoLeader}, std::pair{503L, rec::kWatchNoLeaderError},
+                                     std::pair{200L, rec::kWatchNoLeaderError}}) {
+    SCOPED_TRACE(body);
+    with_client_error(make_client_error(status, body), [](const Etcd3ClientError& e) {
+      expect_class<NoLeader, Unavailable, Etcd3ClientError>(e);
+      EXPECT_EQ(e.code(), GRPCCode::Unavailable);
+      EXPECT_EQ(e.http_status(), 503);
+      EXPECT_EQ(e.error(), "etcdserver: no leader");
+      EXPECT_TRUE(e.retry_on_other_endpoint());
+      EXPECT_FALSE(e.outcome_unknown()) << "refused before it was proposed: not applied";
+    });
+  }
+  // Any other Unavailable keeps an unknown outcome.
+  with_client_error(make_client_error(503, rec::kErrRequestTimedOut), [](const Etcd3ClientError& e) {
+    expect_class<Unavailable, Etcd3ClientError>(e);
+    EXPECT_TRUE(e.outcome_unknown());
+  });
 }
 
 TEST(ErrorMappingRecorded, StreamingShutdownErrorTakesItsStatusFromTheBody) {

@@ -3,6 +3,8 @@
 // the listener, racing a silent member, and what a plain write does when its outcome is unknown.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -81,6 +83,122 @@ TEST_F(FailoverUnit, NotAPrimaryLessorMovesTheKeepaliveToTheNextEndpoint) {
   Etcd3Client client(options({a.url(), b.url()}));
   EXPECT_TRUE(client.lease_keepalive(2000).alive());
   EXPECT_EQ(client.current_endpoint(), b.url());
+}
+
+TEST_F(FailoverUnit, PlainWriteRefusedForNoLeaderIsSentToTheNextMember) {
+  // A member without a leader refuses a request that carries hasleader before proposing it, so
+  // even a plain put or delete (never sent twice otherwise) goes on to the next member.
+  a.answer("/v3/kv/put", 503, std::string(rec::kErrNoLeader));
+  a.answer("/v3/kv/deleterange", 503, std::string(rec::kErrNoLeader));
+  b.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+  b.answer("/v3/kv/deleterange", 200, std::string(rec::kDeletePrevKvs));
+  RecordingLog log;
+  Etcd3Options o = options({a.url(), b.url()});
+  o.log_sink = log.sink();
+  Etcd3Client client(o);
+  listen(client);
+  EXPECT_EQ(client.put({.key = "k", .value = "v"}).header.revision, 2);
+  EXPECT_EQ(a.requests_to("/v3/kv/put").size(), 1u);
+  EXPECT_EQ(b.requests_to("/v3/kv/put").size(), 1u);
+  EXPECT_EQ(client.current_endpoint(), b.url());
+  EXPECT_EQ(switches(), std::vector<std::string>{b.url()});
+  const auto lines = log.lines();
+  EXPECT_TRUE(std::any_of(lines.begin(), lines.end(), [&](const LogLine& line) {
+    return line.message.find("Request to server " + a.url() + " failed") != std::string::npos &&
+           line.message.find("etcdserver: no leader") != std::string::npos;
+  }));
+
+  // A plain delete from a client that starts on a again takes the same way.
+  Etcd3Client fresh(options({a.url(), b.url()}));
+  DeleteRangeRequest del;
+  del.key = "b/1";
+  EXPECT_EQ(fresh.delete_range(del).deleted, 1);
+  EXPECT_EQ(b.requests_to("/v3/kv/deleterange").size(), 1u);
+}
+
+TEST_F(FailoverUnit, OtherUnavailableAnswersToAPlainWriteAreNotSentAgain) {
+  // "request timed out" comes after the proposal: the write may still be applied.
+  a.answer("/v3/kv/put", 503, std::string(rec::kErrRequestTimedOut));
+  b.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+  Etcd3Client client(options({a.url(), b.url()}));
+  try {
+    client.put({.key = "k", .value = "v"});
+    FAIL() << "no exception";
+  } catch (const Unavailable& e) {
+    EXPECT_EQ(dynamic_cast<const NoLeader*>(&e), nullptr);
+    EXPECT_TRUE(e.outcome_unknown());
+  }
+  EXPECT_TRUE(b.requests_to("/v3/kv/put").empty()) << "the write may have been applied by a";
+}
+
+TEST_F(FailoverUnit, PlainWriteWaitsOutAnElectionOnEveryMember) {
+  // Every member answers "no leader" for a while (an election), then a answers again: the put is
+  // repeated in rounds, after a back-off, until one takes it, and nothing is applied twice.
+  std::atomic<int> refusals{0};
+  const auto electing = [&](const RecordedRequest&) {
+    return refusals++ < 2 ? CannedResponse{503, std::string(rec::kErrNoLeader)}
+                          : CannedResponse{200, std::string(rec::kPutPlain)};
+  };
+  a.handle("/v3/kv/put", electing);
+  b.handle("/v3/kv/put", electing);
+  Etcd3Options o = options({a.url(), b.url()});
+  o.retry_timeout = std::chrono::seconds(10);
+  Etcd3Client client(o);
+  EXPECT_EQ(client.put({.key = "k", .value = "v"}).header.revision, 2);
+  EXPECT_EQ(a.requests_to("/v3/kv/put").size(), 2u) << "asked again in the second round";
+  EXPECT_EQ(b.requests_to("/v3/kv/put").size(), 1u);
+}
+
+TEST_F(FailoverUnit, NoLeaderEverywhereUntilTheBudgetEndsIsReportedAsNoLeader) {
+  a.answer("/v3/kv/put", 503, std::string(rec::kErrNoLeader));
+  b.answer("/v3/kv/put", 503, std::string(rec::kErrNoLeader));
+  Etcd3Options o = options({a.url(), b.url()});
+  o.retry_timeout = std::chrono::seconds(1);
+  Etcd3Client client(o);
+  try {
+    client.put({.key = "k", .value = "v"});
+    FAIL() << "no exception";
+  } catch (const NoLeader& e) {
+    EXPECT_FALSE(e.outcome_unknown()) << "no member took the write";
+  }
+  EXPECT_GE(a.requests_to("/v3/kv/put").size(), 2u) << "more than one round";
+}
+
+TEST_F(FailoverUnit, ARacedCopyThatAnswersWithAnErrorIsBlamedOnItsOwnMember) {
+  // a is silent; the copy raced to b comes back "no leader"; c answers. The log and the failure
+  // marks must name b for the error, and a only for its silence.
+  MockEtcdServer c;
+  a.stream("/v3/kv/range", StreamScript{200, {StreamStep::hold_open()}});
+  b.answer("/v3/kv/range", 503, std::string(rec::kErrNoLeader));
+  c.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
+  RecordingLog log;
+  Etcd3Options o = options({a.url(), b.url(), c.url()});
+  o.retry_timeout = std::chrono::seconds(10);
+  o.log_sink = log.sink();
+  Etcd3Client client(o);
+  EXPECT_EQ(client.range({.key = "foo"}).count, 1);
+  EXPECT_EQ(client.current_endpoint(), c.url());
+  EXPECT_EQ(b.requests_to("/v3/kv/range").size(), 1u) << "b already answered in this round";
+
+  std::vector<std::string> warnings;
+  for (const auto& line : log.lines()) {
+    if (line.level == LogLevel::warning) warnings.push_back(line.message);
+  }
+  const auto logged = [&](const std::string& start, const std::string& part) {
+    return std::any_of(warnings.begin(), warnings.end(), [&](const std::string& w) {
+      return w.rfind(start, 0) == 0 && w.find(part) != std::string::npos;
+    });
+  };
+  std::string all;
+  for (const auto& w : warnings) all += "\n  " + w;
+  EXPECT_TRUE(logged("Request to server " + b.url() + " failed", "etcdserver: no leader")) << all;
+  EXPECT_FALSE(logged("Request to server " + a.url(), "")) << "a produced no error" << all;
+  EXPECT_TRUE(logged("etcd server " + a.url() + " did not answer in time", "")) << all;
+
+  // Both are suspects now: the next call goes to c first and asks nobody else.
+  client.range({.key = "foo"});
+  EXPECT_EQ(b.requests_to("/v3/kv/range").size(), 1u);
+  EXPECT_EQ(a.requests_to("/v3/kv/range").size(), 1u);
 }
 
 TEST_F(FailoverUnit, OtherEtcdErrorsGoStraightToTheCaller) {

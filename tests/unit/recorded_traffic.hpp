@@ -96,6 +96,9 @@ inline constexpr std::string_view kErrAuthFailed =
     R"({"error":"etcdserver: authentication failed, invalid user ID or password","message":"etcdserver: authentication failed, invalid user ID or password","code":3})";
 inline constexpr std::string_view kErrInvalidToken =
     R"({"error":"etcdserver: invalid auth token","message":"etcdserver: invalid auth token","code":16})";
+/// Any request carrying `Grpc-Metadata-hasleader: true` to a member without a leader (HTTP 503).
+inline constexpr std::string_view kErrNoLeader =
+    R"({"error":"etcdserver: no leader","message":"etcdserver: no leader","code":14})";
 inline constexpr std::string_view kErrUserEmpty =
     R"({"error":"etcdserver: user name is empty","message":"etcdserver: user name is empty","code":3})";
 
@@ -137,6 +140,11 @@ inline constexpr std::string_view kWatchAuthCanceled =
 /// Graceful server stop (gw v1): no trailing newline.
 inline constexpr std::string_view kWatchShutdownError =
     R"({"error":{"grpc_code":14,"http_code":503,"message":"transport is closing","http_status":"Service Unavailable"}})";
+/// A watch opened with hasleader on a member that then lost its leader: after about three
+/// election timeouts etcd ends the stream with this (HTTP 200, no trailing newline). A watch
+/// opened while the member has no leader gets the same body with HTTP 503 instead.
+inline constexpr std::string_view kWatchNoLeaderError =
+    R"({"error":{"grpc_code":14,"http_code":503,"message":"etcdserver: no leader","http_status":"Service Unavailable"}})";
 /// The 3.6 (gw v2) stream error, with its delimiter.
 inline constexpr std::string_view kWatchShutdownError36 =
     "{\"error\":{\"code\":14,\"message\":\"transport is closing\"}}\n";

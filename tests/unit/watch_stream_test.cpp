@@ -279,6 +279,39 @@ TEST_F(WatchStream, ErrorStatusBeforeTheStreamIsMapped) {
   EXPECT_TRUE(received.empty());
 }
 
+TEST_F(WatchStream, MemberThatLostItsLeaderEndsTheWatchWithNoLeader) {
+  // The watch asks etcd (hasleader) to end it when the member loses its leader. etcd 3.4.23 then
+  // sends this error after about three election timeouts; replayed here as recorded, and once
+  // more with the connection left open, which must not matter.
+  for (const bool stream_ends : {true, false}) {
+    SCOPED_TRACE(stream_ends ? "stream ends" : "stream stays open");
+    received.clear();
+    StreamScript script{200,
+                        {StreamStep::chunk(s(rec::kWatchCreated)), StreamStep::chunk(s(rec::kWatchNoLeaderError))}};
+    if (!stream_ends) script.steps.push_back(StreamStep::hold_open());
+    server.stream("/v3/watch", script);
+    try {
+      run_watch();
+      FAIL() << "no exception";
+    } catch (const NoLeader& e) {
+      EXPECT_EQ(e.error(), "etcdserver: no leader");
+      EXPECT_EQ(e.code(), GRPCCode::Unavailable);
+      EXPECT_EQ(e.http_status(), 503);
+      EXPECT_TRUE(e.retry_on_other_endpoint()) << "the watch belongs on another member";
+    }
+    ASSERT_EQ(received.size(), 1u);
+    EXPECT_TRUE(received[0].created);
+    EXPECT_EQ(server.last_request_to("/v3/watch").header("Grpc-Metadata-hasleader"), "true");
+    EXPECT_TRUE(server.wait_until_streams_closed(kCloseLimit));
+  }
+
+  // Opened while the member has no leader: refused before the first message.
+  received.clear();
+  server.stream("/v3/watch", StreamScript{503, {StreamStep::chunk(s(rec::kWatchNoLeaderError))}});
+  EXPECT_THROW(run_watch(), NoLeader);
+  EXPECT_TRUE(received.empty());
+}
+
 TEST_F(WatchStream, GarbageInTheStreamIsMalformedResponse) {
   server.stream("/v3/watch", StreamScript{200,
                                           {StreamStep::chunk(s(rec::kWatchCreated)),

@@ -83,6 +83,10 @@ class DCS_EXPORT Etcd3Client {
   /// Opens a watch stream and hands every message to `on_response` until one of:
   /// - `canceller.cancel()` from another thread: returns normally;
   /// - the server cancels the watch (compaction, auth): throws Etcd3WatchCanceled;
+  /// - the member has no leader: throws NoLeader (an Unavailable; watch another member). The
+  ///   watch is opened with `hasleader`, so a leaderless member refuses to start it, and etcd
+  ///   ends it once the member has been without a leader for three election timeouts, instead
+  ///   of leaving it open and silent while the rest of the cluster moves on;
   /// - an error object in the stream: throws the mapped Etcd3ClientError;
   /// - the connection breaks, the stream ends, or nothing arrives for `idle_timeout` (when
   ///   non-zero): throws EtcdConnectionFailed; a stream cut inside a message: MalformedResponse.

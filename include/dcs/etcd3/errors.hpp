@@ -182,12 +182,28 @@ DCS_ETCD3_CODE_ERROR(AuthNotEnabled, FailedPrecondition, FailedPrecondition);
 
 #undef DCS_ETCD3_CODE_ERROR
 
+/// "etcdserver: no leader" (Unavailable): the member has no raft leader, e.g. it is cut off from
+/// its quorum or an election is running. Every request carries the gRPC metadata
+/// `hasleader: true`, and etcd checks it in its interceptor before the request reaches raft, so
+/// a write refused this way was not applied and may be sent to another member: unlike other
+/// Unavailable answers ("request timed out"), its outcome is known. etcd also ends a watch with
+/// it once the member has been without a leader for a few election timeouts, and may answer a
+/// lease renewal or time-to-live with it after waiting for a leader in vain (both safe to repeat).
+class DCS_EXPORT NoLeader : public Unavailable {
+ public:
+  NoLeader(std::string error, long http_status, std::optional<GRPCCode> parsed_code = GRPCCode::Unavailable)
+      : Unavailable(std::move(error), http_status, parsed_code) {}
+
+  bool outcome_unknown() const noexcept override { return false; }
+};
+
 /// Builds the most specific Etcd3ClientError for an etcd error answer: the message decides first
 /// (Patroni's table), then the gRPC code, else a generic Etcd3ClientError carrying the code.
 /// Understands every body shape etcd uses: `{"error","code"}` (3.3), `{"error","message","code"}`
 /// (3.4/3.5), `{"code","message"}` (3.6) and the streaming `{"error":{"grpc_code"|"code",
 /// "http_code","message"}}`. A body that is not JSON or has no usable code maps to Unknown with
-/// the raw text as message. "not a primary lessor" (code 2) maps to Unavailable.
+/// the raw text as message. "not a primary lessor" (code 2) maps to Unavailable, "etcdserver: no
+/// leader" to NoLeader.
 DCS_EXPORT std::exception_ptr make_client_error(long http_status, std::string_view body);
 
 /// Throws what make_client_error builds.
