@@ -8,6 +8,7 @@
 #include "dcs/etcd3/client.hpp"
 #include "dcs/etcd3/config.hpp"
 #include "dcs/etcd3/errors.hpp"
+#include "dcs/etcd3/etcd3.hpp"
 #include "dcs/memory_dcs.hpp"
 #include "dcs/observer.hpp"
 #include "dcs/version.hpp"
