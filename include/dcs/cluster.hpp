@@ -63,7 +63,7 @@ struct DCS_EXPORT Member {
   bool is_running() const { return state() == "running"; }
   /// data["tags"] when it is an object, else an empty object.
   nlohmann::json tags() const;
-  /// tags.nofailover is true.
+  /// tags.nofailover is truthy; without that tag, tags.failover_priority <= 0 (Patroni HEAD).
   bool nofailover() const;
   /// data["xlog_location"] (the member's last known WAL position) when it is an integer.
   std::optional<std::int64_t> lsn() const;

@@ -1,6 +1,8 @@
 // Umbrella header: everything an embedding daemon needs.
 #pragma once
 
+#include "dcs/clock.hpp"
+#include "dcs/cluster.hpp"
 #include "dcs/errors.hpp"
 #include "dcs/etcd3/client.hpp"
 #include "dcs/etcd3/config.hpp"

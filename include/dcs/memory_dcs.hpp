@@ -31,8 +31,13 @@ class DCS_EXPORT MemoryStore {
   std::int64_t revision() const;
   /// Every live key under `prefix` (absolute keys, key order).
   std::vector<StoredKey> range(const std::string& prefix) const;
-  /// false: every operation of every MemoryDCS on this store throws DCSError, as an unreachable
-  /// etcd would make Etcd3 do. For failsafe-mode tests.
+  /// Writes key=value (absolute key, no lease) as one more revision, the way another writer of
+  /// the same etcd would: for tests that plant values a member never writes itself (a legacy
+  /// Patroni peer, garbage).
+  void put(const std::string& key, const std::string& value);
+  /// false: the store behaves as an unreachable etcd makes Etcd3 behave (spec 3.0): get_cluster,
+  /// attempt_to_acquire_leader and update_leader throw DCSError, every other write returns false
+  /// (nullopt), watch only waits. For failsafe-mode tests.
   void set_available(bool available);
   bool available() const;
 

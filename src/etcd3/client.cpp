@@ -97,6 +97,14 @@ AuthenticateResponse Etcd3Client::authenticate(const std::string& name, const st
   return response;
 }
 
+void Etcd3Client::set_retry_timeout(milliseconds retry_timeout) {
+  impl_->budget_ms.store(std::max(retry_timeout, milliseconds(1)).count());
+}
+
+milliseconds Etcd3Client::retry_timeout() const {
+  return impl_->budget();
+}
+
 void Etcd3Client::clear_token() {
   std::lock_guard lock(impl_->mutex);
   impl_->token.clear();
@@ -114,7 +122,7 @@ StatusResponse Etcd3Client::status() {
 }
 
 VersionInfo Etcd3Client::detect_version() {
-  detail::RetryPolicy policy(std::chrono::duration_cast<milliseconds>(impl_->options.retry_timeout));
+  detail::RetryPolicy policy(impl_->budget());
   std::exception_ptr last;
   for (const auto& endpoint : impl_->endpoints.try_order()) {
     try {
@@ -128,7 +136,7 @@ VersionInfo Etcd3Client::detect_version() {
 }
 
 std::string Etcd3Client::api_prefix() {
-  detail::RetryPolicy policy(std::chrono::duration_cast<milliseconds>(impl_->options.retry_timeout));
+  detail::RetryPolicy policy(impl_->budget());
   return impl_->ensure_prefix(policy);
 }
 
@@ -151,7 +159,7 @@ void Etcd3Client::set_reauthentication_listener(std::function<void(bool watch_re
 }
 
 bool Etcd3Client::refresh_endpoints() {
-  detail::RetryPolicy policy(std::chrono::duration_cast<milliseconds>(impl_->options.retry_timeout));
+  detail::RetryPolicy policy(impl_->budget());
   impl_->ensure_prefix(policy);
   return impl_->refresh_topology(policy);
 }

@@ -72,6 +72,8 @@ struct Etcd3Client::Impl {
   void reauthenticate(const std::string& endpoint, std::uint64_t failed_generation, std::chrono::milliseconds timeout,
                       ReauthenticateMode mode = ReauthenticateMode::required_without_watcher_restart);
   bool has_credentials() const { return !options.username.empty() && !options.password.empty(); }
+  /// The budget of one call: options.retry_timeout until set_retry_timeout changes it.
+  std::chrono::milliseconds budget() const { return std::chrono::milliseconds(budget_ms.load()); }
 
   void switch_to(const std::string& endpoint);
   std::string current_token(std::uint64_t* generation = nullptr) const;
@@ -93,6 +95,7 @@ struct Etcd3Client::Impl {
   http::KeepaliveSettings keepalive;
   net::DnsCachingResolver resolver;
   std::atomic<std::int64_t> latency_ewma_us{2000};  // smoothed round trip of answered requests
+  std::atomic<std::int64_t> budget_ms;              // see budget()
 
   mutable std::mutex mutex;  // guards the members below
   std::string token;

@@ -65,10 +65,10 @@ class WatchStreamReader {
 
 void Etcd3Client::watch(const WatchCreateRequest& request, const WatchCallback& on_response, WatchCanceller& canceller,
                         std::chrono::milliseconds idle_timeout) {
-  detail::RetryPolicy policy(std::chrono::duration_cast<std::chrono::milliseconds>(impl_->options.retry_timeout));
+  detail::RetryPolicy policy(impl_->budget());
   const std::string url = impl_->endpoints.preferred() + impl_->ensure_prefix(policy) + "/watch";
   http::HttpRequest http_request =
-      impl_->make_request(url, codec::encode(request).dump(), /*send_token=*/true, impl_->options.retry_timeout);
+      impl_->make_request(url, codec::encode(request).dump(), /*send_token=*/true, impl_->budget());
   http_request.total_timeout = std::chrono::milliseconds{0};  // a watch lasts as long as it is wanted
 
   WatchStreamReader reader(on_response);

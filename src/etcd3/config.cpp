@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "dcs/errors.hpp"
@@ -174,6 +175,23 @@ bool file_holds_private_key(const std::string& path) {
   return content.str().find("PRIVATE KEY-----") != std::string::npos;
 }
 
+// `citus.group`: Patroni 3.0.2 merges the citus mapping into the DCS section and uses `group`
+// only when it is an integer. A silently ignored group would put the member's keys outside its
+// group, so anything but a non-negative integer is refused here.
+std::optional<int> citus_group(const json& config) {
+  const json* citus = field(config, "citus");
+  if (!citus) return std::nullopt;
+  if (!citus->is_object()) throw ConfigError("citus", type_problem(*citus, "a mapping"));
+  const json* group = field(*citus, "group");
+  if (!group) return std::nullopt;
+  if (!group->is_number_integer()) throw ConfigError("citus.group", type_problem(*group, "a non-negative integer"));
+  const auto value = group->get<long long>();
+  if (value < 0 || value > std::numeric_limits<int>::max()) {
+    throw ConfigError("citus.group", "must be a non-negative integer, got " + std::to_string(value));
+  }
+  return static_cast<int>(value);
+}
+
 }  // namespace
 
 Etcd3Options parse_etcd3_options(const json& section) {
@@ -198,6 +216,11 @@ Etcd3Options parse_etcd3_options(const json& section) {
   options.scope = get_string(section, "scope");
   options.name = get_string(section, "name");
   options.patronictl = get_bool(section, "patronictl");
+  // Not a Patroni key (Patroni ignores it): how long the Etcd3 constructor waits for etcd.
+  if (const auto wait = get_integer(section, "startup_timeout")) {
+    if (*wait < 0) throw ConfigError("startup_timeout", "must not be negative, got " + std::to_string(*wait));
+    options.startup_timeout = std::chrono::seconds(*wait);
+  }
   const auto explicit_port = get_integer(section, "port");
   if (explicit_port) checked_port(*explicit_port, "port");
 
@@ -246,7 +269,9 @@ Etcd3Options parse_patroni_config(const json& config) {
   for (const char* key : {"namespace", "name", "scope", "loop_wait", "patronictl", "ttl", "retry_timeout"}) {
     if (const json* v = field(config, key)) merged[key] = *v;
   }
-  return parse_etcd3_options(merged);
+  Etcd3Options options = parse_etcd3_options(merged);
+  options.citus_group = citus_group(config);
+  return options;
 }
 
 void validate(const Etcd3Options& options) {
@@ -262,6 +287,8 @@ void validate(const Etcd3Options& options) {
   if (options.ttl.count() <= 0) throw ConfigError("ttl", "must be positive");
   if (options.loop_wait.count() <= 0) throw ConfigError("loop_wait", "must be positive");
   if (options.retry_timeout.count() <= 0) throw ConfigError("retry_timeout", "must be positive");
+  if (options.startup_timeout.count() < 0) throw ConfigError("startup_timeout", "must not be negative");
+  if (options.citus_group && *options.citus_group < 0) throw ConfigError("citus.group", "must not be negative");
   if (!options.cacert.empty()) check_readable(options.cacert, "cacert");
   if (!options.cert.empty()) {
     check_readable(options.cert, "cert");

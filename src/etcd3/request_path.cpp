@@ -77,7 +77,8 @@ Etcd3Client::Impl::Impl(Etcd3Options opts)
         net::DnsCachingResolver::Options o;
         o.log_sink = options.log_sink;
         return o;
-      }()) {
+      }()),
+      budget_ms(std::chrono::duration_cast<milliseconds>(options.retry_timeout).count()) {
   validate(options);
   for (auto& endpoint : options.endpoints) {
     while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
@@ -402,14 +403,15 @@ void Etcd3Client::Impl::maybe_refresh_topology(detail::RetryPolicy& policy) {
 }
 
 json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend resend) {
-  detail::RetryPolicy policy(std::chrono::duration_cast<milliseconds>(options.retry_timeout));
+  const auto call_budget = budget();
+  detail::RetryPolicy policy(call_budget);
   ensure_prefix(policy);
   maybe_refresh_topology(policy);
   const std::string text = body.dump();
   const bool send_token = path != "/auth/authenticate";
   bool reauthenticated = false;
   std::exception_ptr last_error;
-  auto round_budget = std::chrono::duration_cast<milliseconds>(options.retry_timeout);
+  auto round_budget = call_budget;
 
   for (;;) {
     const auto order = endpoints.try_order();

@@ -147,6 +147,43 @@ TEST(ConfigTest, PatroniConfigCopiesGlobalKeysIntoTheSection) {
   EXPECT_EQ(config_error_key([] { parse_patroni_config(json{{"scope", "x"}}); }), "etcd3");
 }
 
+TEST(ConfigTest, PatroniConfigReadsCitusGroup) {
+  const json section = {{"hosts", "a:1"}};
+  EXPECT_EQ(parse_patroni_config(json{{"etcd3", section}}).citus_group, std::nullopt);
+  EXPECT_EQ(parse_patroni_config(json{{"etcd3", section}, {"citus", {{"database", "citus"}}}}).citus_group,
+            std::nullopt);
+  EXPECT_EQ(parse_patroni_config(json{{"etcd3", section}, {"citus", {{"group", 0}}}}).citus_group, 0);
+  EXPECT_EQ(parse_patroni_config(json{{"etcd3", section}, {"citus", {{"group", 3}, {"database", "d"}}}}).citus_group,
+            3);
+  // Anything that is not a non-negative integer would put the keys outside the member's group.
+  for (const json& bad : {json(-1), json("1"), json(1.5), json(true), json::array({1})}) {
+    EXPECT_EQ(config_error_key([&] {
+                parse_patroni_config(json{{"etcd3", section}, {"citus", {{"group", bad}}}});
+              }),
+              "citus.group")
+        << bad.dump();
+  }
+  EXPECT_EQ(config_error_key([&] { parse_patroni_config(json{{"etcd3", section}, {"citus", 1}}); }), "citus");
+  // The section's own keys never carry the group (only the top-level citus mapping does).
+  EXPECT_EQ(parse_etcd3_options(json{{"hosts", "a:1"}, {"group", 2}}).citus_group, std::nullopt);
+}
+
+TEST(ConfigTest, StartupTimeoutIsReadAndChecked) {
+  EXPECT_EQ(parse_etcd3_options(json{{"host", "a"}}).startup_timeout, std::chrono::seconds(60));
+  EXPECT_EQ(parse_etcd3_options(json{{"host", "a"}, {"startup_timeout", 0}}).startup_timeout, std::chrono::seconds(0));
+  EXPECT_EQ(config_error_key([] {
+              parse_etcd3_options(json{{"host", "a"}, {"startup_timeout", -1}});
+            }),
+            "startup_timeout");
+  Etcd3Options o;
+  o.endpoints = {"http://etcd:2379"};
+  o.startup_timeout = std::chrono::seconds(-1);
+  EXPECT_EQ(config_error_key([&] { validate(o); }), "startup_timeout");
+  o.startup_timeout = std::chrono::seconds(0);
+  o.citus_group = -2;
+  EXPECT_EQ(config_error_key([&] { validate(o); }), "citus.group");
+}
+
 TEST(ConfigTest, InvalidConfigNamesTheKey) {
   EXPECT_EQ(config_error_key([] { parse_etcd3_options(json{{"srv_suffix", "x"}}); }), "etcd3");
   EXPECT_EQ(config_error_key([] { parse_etcd3_options(json::object()); }), "etcd3");

@@ -65,6 +65,11 @@ class DCS_EXPORT Etcd3Client {
   /// Drops the token: later requests carry no Authorization header.
   void clear_token();
 
+  /// Changes the time budget of later calls (Patroni's set_retry_timeout: the retry deadline and
+  /// the base of the HTTP timeouts). Calls already running keep the budget they started with.
+  void set_retry_timeout(std::chrono::milliseconds retry_timeout);
+  std::chrono::milliseconds retry_timeout() const;
+
   MemberListResponse member_list();
   StatusResponse status();
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,14 @@ struct Etcd3Options {
   std::string name;
   /// Control-tool mode (patronictl): no lease, no watcher, linearizable reads.
   bool patronictl = false;
+  /// Citus (MPP) group of this member (Patroni `citus.group`): keys then live under
+  /// /<namespace>/<scope>/<group>/; group 0 is the coordinator. Unset: no Citus.
+  std::optional<int> citus_group;
+  /// How long the Etcd3 constructor keeps trying to obtain its lease (or, with patronictl, to
+  /// reach etcd) while etcd is unreachable, logging "waiting on etcd" and pausing 5 s between
+  /// tries, before it throws Etcd3Error. Patroni waits forever; a library hands control back so
+  /// the caller decides (a daemon may simply construct again). 0: one try only.
+  std::chrono::seconds startup_timeout{60};
 
   /// Where the library's log lines go. Empty: nowhere.
   LogSink log_sink;
@@ -71,8 +80,8 @@ struct Etcd3Options {
 DCS_EXPORT Etcd3Options parse_etcd3_options(const nlohmann::json& section);
 
 /// Reads a whole Patroni-style configuration: copies the top-level namespace, name, scope, ttl,
-/// loop_wait and retry_timeout into the `etcd3` section (overwriting it, as Patroni does) and
-/// parses that.
+/// loop_wait, retry_timeout and patronictl into the `etcd3` section (overwriting it, as Patroni
+/// does) and parses that; `citus.group` (a non-negative integer) becomes `citus_group`.
 DCS_EXPORT Etcd3Options parse_patroni_config(const nlohmann::json& config);
 
 /// Checks what a parsed or hand-filled struct must satisfy before a client is built: at least

@@ -1,0 +1,420 @@
+// Patroni's Etcd3 DCS over Etcd3Client: the requests of spec 3.3, wrapped as spec 3.0 says (see
+// dcs_error_wrappers.hpp), with the process lease of spec 3.1.
+#include "dcs/etcd3/etcd3.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "etcd3/dcs_error_wrappers.hpp"
+#include "etcd3/dcs_requests.hpp"
+#include "etcd3/dcs_retry.hpp"
+#include "etcd3/process_lease.hpp"
+#include "log.hpp"
+
+namespace dcs::etcd3 {
+
+using namespace std::chrono_literals;
+using detail::StepBudget;
+using std::chrono::milliseconds;
+
+namespace {
+
+// The least budget a step must leave for the next one (Patroni's ensure_deadline(1)).
+constexpr milliseconds kNextStepMinimum = 1s;
+// Pause between two start-up tries while etcd is unreachable (Patroni: "waiting on etcd", 5 s).
+constexpr milliseconds kStartupPause = 5s;
+// A follower that knows its leader waits a little longer than asked (Patroni HEAD), so the
+// leader's own cycle can refresh the key first.
+constexpr milliseconds kFollowerWatchExtra = 500ms;
+
+// Checks what AbstractDCS needs besides what the client validates, and builds its settings.
+DCSSettings settings_for(const Etcd3Options& options) {
+  validate(options);
+  if (options.scope.empty()) throw ConfigError("scope", "is required (the cluster name)");
+  if (options.name.empty() && !options.patronictl) throw ConfigError("name", "is required (this member's name)");
+  DCSSettings settings;
+  settings.namespace_ = options.namespace_;
+  settings.scope = options.scope;
+  settings.name = options.name;
+  settings.ttl = options.ttl;
+  settings.loop_wait = options.loop_wait;
+  settings.retry_timeout = options.retry_timeout;
+  settings.citus_group = options.citus_group;
+  settings.patronictl = options.patronictl;
+  settings.log_sink = options.log_sink;
+  return settings;
+}
+
+std::vector<StoredKey> to_stored_keys(const RangeResponse& response) {
+  std::vector<StoredKey> keys;
+  keys.reserve(response.kvs.size());
+  for (const auto& kv : response.kvs) keys.push_back(StoredKey{kv.key, kv.value, kv.mod_revision, kv.lease});
+  return keys;
+}
+
+}  // namespace
+
+struct Etcd3::Impl {
+  explicit Impl(Etcd3Options options)
+      : patronictl(options.patronictl),
+        startup_timeout(options.startup_timeout),
+        log(options.log_sink, "etcd3"),
+        failures(log),
+        client(std::make_shared<Etcd3Client>(std::move(options))) {}
+
+  /// Every key under `prefix` (absolute keys). The one read path of the DCS: a watcher cache
+  /// slots in here, answering from memory when it is ready and the prefix is the one it watches.
+  std::vector<StoredKey> read_prefix(const std::string& prefix, milliseconds budget) {
+    StepBudget step(budget);
+    return step.retried([&] { return to_stored_keys(client->range(requests::read_prefix(prefix, !patronictl))); }, log);
+  }
+
+  bool refresh_step(StepBudget& step, const AbstractDCS& dcs, bool force) {
+    return step.retried([&] { return lease.refresh_once(*client, force, dcs.ttl(), dcs.loop_wait()); }, log);
+  }
+
+  /// The create-revision-0 transaction of attempt_to_acquire_leader, retried once with a fresh
+  /// lease when etcd no longer knows ours.
+  bool acquire_leader_key(StepBudget& step, const AbstractDCS& dcs) {
+    const auto create = [&] {
+      return client->txn(requests::put_if_absent(dcs.leader_path(), dcs.name(), lease.id())).succeeded;
+    };
+    try {
+      return step.retried(create, log);
+    } catch (const LeaseNotFound&) {
+      lease.forget();
+      if (step.expired()) {
+        log(LogLevel::error,
+            "Our lease disappeared from Etcd and we cannot get a new one: deadline exceeded, giving up");
+        return false;
+      }
+      log(LogLevel::error, "Our lease disappeared from Etcd. Will try to get a new one and retry attempt");
+      refresh_step(step, dcs, false);
+      if (step.remaining() < kNextStepMinimum) throw Etcd3Error("_do_attempt_to_acquire_leader timeout");
+      return step.retried(create, log);  // a second LeaseNotFound is an etcd answer: false
+    }
+  }
+
+  /// Obtains the lease (patronictl: reaches etcd) at start-up, waiting while etcd is unreachable.
+  void start(const AbstractDCS& dcs) {
+    const auto give_up = std::chrono::steady_clock::now() + startup_timeout;
+    for (;;) {
+      std::string failure;
+      try {
+        StepBudget step(dcs.retry_timeout());
+        if (patronictl) {
+          client->api_prefix();
+        } else {
+          refresh_step(step, dcs, false);
+        }
+        return;
+      } catch (const AuthFailed& e) {
+        // Wrong credentials never heal by waiting (Patroni exits at this point).
+        log(LogLevel::error, std::string("Etcd3 authentication failed: ") + e.what());
+        throw;
+      } catch (const RetryFailedError& e) {
+        failure = e.what();
+      } catch (const EtcdException& e) {
+        failure = e.what();
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= give_up) {
+        throw Etcd3Error("etcd could not be reached within startup_timeout (" +
+                         std::to_string(startup_timeout.count()) + " s): " + failure);
+      }
+      log(LogLevel::info, "waiting on etcd: " + failure);
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kStartupPause, give_up - now));
+    }
+  }
+
+  const bool patronictl;
+  const std::chrono::seconds startup_timeout;
+  dcs::detail::Logger log;
+  detail::FailureLog failures;
+  std::shared_ptr<Etcd3Client> client;
+  detail::ProcessLease lease;
+
+  std::mutex wake_mutex;  // guards the members below
+  std::condition_variable wake_cv;
+  bool woken = false;            // something the HA loop must react to happened
+  bool skip_next_watch = false;  // one-shot, armed by a ttl change
+};
+
+Etcd3::Etcd3(Etcd3Options options)
+    : AbstractDCS(settings_for(options)), impl_(std::make_unique<Impl>(std::move(options))) {
+  impl_->start(*this);
+}
+
+std::unique_ptr<Etcd3> Etcd3::from_patroni_config(const nlohmann::json& config) {
+  return std::make_unique<Etcd3>(parse_patroni_config(config));
+}
+
+Etcd3::~Etcd3() = default;
+
+Etcd3Client& Etcd3::client() noexcept {
+  return *impl_->client;
+}
+
+std::int64_t Etcd3::lease() const {
+  return impl_->lease.id();
+}
+
+bool Etcd3::refresh_lease(bool force) {
+  try {
+    StepBudget step(retry_timeout());
+    return impl_->refresh_step(step, *this, force);
+  } catch (const RetryFailedError& e) {
+    impl_->failures.failed("refresh_lease", e);
+    throw Etcd3Error(std::string("Failed to keepalive/grant lease: ") + e.what());
+  } catch (const EtcdException& e) {
+    impl_->failures.failed("refresh_lease", e);
+    throw Etcd3Error(std::string("Failed to keepalive/grant lease: ") + e.what());
+  }
+}
+
+void Etcd3::wake() {
+  {
+    std::lock_guard lock(impl_->wake_mutex);
+    impl_->woken = true;
+  }
+  impl_->wake_cv.notify_all();
+}
+
+std::vector<StoredKey> Etcd3::load_keys(const std::string& prefix) {
+  auto keys = detail::load_wrapper(impl_->failures, [&] { return impl_->read_prefix(prefix, retry_timeout()); });
+  if (!impl_->patronictl) {
+    const auto lease_id = impl_->lease.id();
+    for (const auto& key : keys) {
+      if (key.key == leader_path() && key.value == name() && key.session != lease_id) {
+        impl_->log(LogLevel::warning, "I am the leader but not owner of the lease");
+      }
+    }
+  }
+  return keys;
+}
+
+bool Etcd3::do_attempt_to_acquire_leader() {
+  auto& im = *impl_;
+  return detail::run_and_handle(im.failures, "attempt_to_acquire_leader", [&] {
+    StepBudget step(retry_timeout());
+    im.refresh_step(step, *this, false);
+    if (step.remaining() < kNextStepMinimum) throw Etcd3Error("attempt_to_acquire_leader timeout");
+    const bool won = im.acquire_leader_key(step, *this);
+    if (!won) im.log(LogLevel::info, "Could not take out TTL lock");
+    return won;
+  });
+}
+
+bool Etcd3::do_take_leader() {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "take_leader", false, [&] {
+    StepBudget step(retry_timeout());
+    // No lease refresh first: right after bootstrap the constructor's lease is fresh. Without a
+    // lease the key is written without one, as Patroni does.
+    step.retried([&] { return im.client->put(requests::put(leader_path(), name(), im.lease.id())); }, im.log);
+    return true;
+  });
+}
+
+bool Etcd3::do_update_leader(const Leader* leader) {
+  auto& im = *impl_;
+  return detail::run_and_handle(im.failures, "update_leader", [&] {
+    StepBudget step(retry_timeout());
+    // One keepalive every HA cycle; a grant when the lease was lost.
+    im.refresh_step(step, *this, true);
+    const std::int64_t lease_id = im.lease.id();
+    if (lease_id != 0 && (leader == nullptr || leader->session != lease_id)) {
+      // The lease changed (ttl change, expiry): re-bind the key without overwriting another
+      // member's.
+      if (step.remaining() < kNextStepMinimum) throw Etcd3Error("update_leader timeout");
+      return step.retried(
+          [&] {
+            return requests::rebind_succeeded(im.client->txn(requests::rebind_leader(leader_path(), name(), lease_id)));
+          },
+          im.log);
+    }
+    // Steady state: the keepalive alone keeps the key; its mod_revision does not move.
+    return lease_id != 0;
+  });
+}
+
+bool Etcd3::do_delete_leader(const Leader& /*leader*/) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "delete_leader", false, [&] {
+    // Compared on the value, not on a revision read earlier: a stale view cannot stop it, and
+    // another member's key is never deleted.
+    return im.client->txn(requests::delete_if_value(leader_path(), name())).succeeded;
+  });
+}
+
+bool Etcd3::do_initialize(bool create_new, const std::string& sysid) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "initialize", false, [&] {
+    StepBudget step(retry_timeout());
+    return step.retried(
+        [&] {
+          if (create_new) return im.client->txn(requests::put_if_absent(initialize_path(), sysid)).succeeded;
+          im.client->put(requests::put(initialize_path(), sysid));
+          return true;
+        },
+        im.log);
+  });
+}
+
+bool Etcd3::do_cancel_initialization() {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "cancel_initialization", false, [&] {
+    StepBudget step(retry_timeout());
+    DeleteRangeRequest request;
+    request.key = initialize_path();
+    step.retried([&] { return im.client->delete_range(request); }, im.log);
+    return true;
+  });
+}
+
+bool Etcd3::do_delete_cluster() {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "delete_cluster", false, [&] {
+    StepBudget step(retry_timeout());
+    // client_path("") holds the group: a Citus coordinator removes only group 0.
+    step.retried([&] { return im.client->delete_range(requests::delete_prefix(client_path(""))); }, im.log);
+    return true;
+  });
+}
+
+bool Etcd3::do_touch_member(const nlohmann::json& data, const Cluster* cached) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "touch_member", false, [&] {
+    try {
+      refresh_lease(false);
+    } catch (const Etcd3Error&) {
+      return false;
+    }
+    const std::int64_t lease_id = im.lease.id();
+    if (cached != nullptr) {
+      const auto member = cached->get_member(name(), /*fallback_to_leader=*/false);
+      if (member && member->session == lease_id && deep_compare(data, member->data)) return true;
+    }
+    try {
+      im.client->put(requests::put(member_path(), to_patroni_json(data), lease_id));
+      return true;
+    } catch (const LeaseNotFound&) {
+      im.lease.forget();
+      im.log(LogLevel::error, "Our lease disappeared from Etcd, can not \"touch_member\"");
+      return false;
+    }
+  });
+}
+
+bool Etcd3::do_set_config_value(const std::string& value, std::optional<std::int64_t> version) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "set_config_value", false, [&] {
+    if (version) return im.client->txn(requests::put_if_mod_revision(config_path(), value, *version)).succeeded;
+    im.client->put(requests::put(config_path(), value));
+    return true;
+  });
+}
+
+bool Etcd3::do_set_failover_value(const std::string& value, std::optional<std::int64_t> version) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "set_failover_value", false, [&] {
+    if (version) return im.client->txn(requests::put_if_mod_revision(failover_path(), value, *version)).succeeded;
+    im.client->put(requests::put(failover_path(), value));
+    return true;
+  });
+}
+
+bool Etcd3::do_set_history_value(const std::string& value) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "set_history_value", false, [&] {
+    im.client->put(requests::put(history_path(), value));
+    return true;
+  });
+}
+
+std::optional<std::int64_t> Etcd3::do_set_sync_state_value(const std::string& value,
+                                                           std::optional<std::int64_t> version) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(
+      im.failures, "set_sync_state_value", std::optional<std::int64_t>{}, [&]() -> std::optional<std::int64_t> {
+        StepBudget step(retry_timeout());
+        return step.retried(
+            [&]() -> std::optional<std::int64_t> {
+              if (!version) return im.client->put(requests::put(sync_path(), value)).header.revision;
+              const auto response = im.client->txn(requests::put_if_mod_revision(sync_path(), value, *version));
+              if (!response.succeeded) return std::nullopt;
+              return response.header.revision;
+            },
+            im.log);
+      });
+}
+
+bool Etcd3::do_delete_sync_state(std::optional<std::int64_t> version) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "delete_sync_state", false, [&] {
+    StepBudget step(retry_timeout());
+    return step.retried(
+        [&] {
+          if (version) return im.client->txn(requests::delete_if_mod_revision(sync_path(), *version)).succeeded;
+          DeleteRangeRequest request;
+          request.key = sync_path();
+          im.client->delete_range(request);
+          return true;
+        },
+        im.log);
+  });
+}
+
+bool Etcd3::do_write_status(const std::string& value) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "write_status", false, [&] {
+    im.client->put(requests::put(status_path(), value));
+    return true;
+  });
+}
+
+bool Etcd3::do_write_failsafe(const std::string& value) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "write_failsafe", false, [&] {
+    im.client->put(requests::put(failsafe_path(), value));
+    return true;
+  });
+}
+
+bool Etcd3::do_write_leader_optime(const std::string& value) {
+  auto& im = *impl_;
+  return detail::catch_etcd_errors(im.failures, "write_leader_optime", false, [&] {
+    im.client->put(requests::put(leader_optime_path(), value));
+    return true;
+  });
+}
+
+bool Etcd3::do_watch(std::optional<std::int64_t> leader_version, milliseconds timeout) {
+  auto& im = *impl_;
+  // The next lease refresh sends a keepalive whatever the throttle says: at least one per cycle.
+  im.lease.reset_throttle();
+  std::unique_lock lock(im.wake_mutex);
+  if (im.skip_next_watch) {
+    // After a ttl change the HA loop runs again at once, so the new lease is bound quickly.
+    im.skip_next_watch = false;
+    return true;
+  }
+  if (leader_version) timeout += kFollowerWatchExtra;
+  im.wake_cv.wait_for(lock, timeout, [&] { return im.woken; });
+  return std::exchange(im.woken, false);
+}
+
+void Etcd3::on_ttl_changed(std::chrono::seconds /*ttl*/) {
+  // The next refresh grants a lease with the new ttl; update_leader then re-binds the leader key.
+  impl_->lease.forget();
+  std::lock_guard lock(impl_->wake_mutex);
+  impl_->skip_next_watch = true;
+}
+
+void Etcd3::on_retry_timeout_changed(std::chrono::seconds retry_timeout) {
+  impl_->client->set_retry_timeout(retry_timeout);
+}
+
+}  // namespace dcs::etcd3

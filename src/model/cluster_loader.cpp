@@ -1,0 +1,157 @@
+// Building a Cluster from the keys of one read (spec 2.4), the Citus split into groups, and the
+// questions the HA loop asks of a cluster. Every value goes through its tolerant reader: a key
+// that holds garbage yields an empty field, never an exception.
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <map>
+
+#include "dcs/cluster.hpp"
+#include "model/patroni_json.hpp"
+
+namespace dcs {
+
+namespace {
+
+constexpr std::string_view kMembers = "members/";
+
+/// A Citus group component: "0" or a decimal without leading zeros (^(0|[1-9][0-9]*)$).
+std::optional<int> citus_group(std::string_view text) {
+  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
+  int group = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), group);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || group < 0) return std::nullopt;
+  return group;
+}
+
+}  // namespace
+
+Cluster Cluster::from_keys(const std::vector<StoredKey>& keys) {
+  // Like Patroni's dict of nodes: one entry per key (the last one read wins), in key order.
+  std::map<std::string_view, const StoredKey*> nodes;
+  for (const auto& key : keys) nodes[key.key] = &key;
+  const auto node = [&nodes](std::string_view name) -> const StoredKey* {
+    const auto it = nodes.find(name);
+    return it == nodes.end() ? nullptr : it->second;
+  };
+
+  Cluster cluster;
+  if (const auto* n = node("initialize")) cluster.initialize = n->value;
+  if (const auto* n = node("config")) cluster.config = ClusterConfig::from_node(n->version, n->value);
+  if (const auto* n = node("history")) cluster.history = TimelineHistory::from_node(n->version, n->value);
+
+  // `status` wins whenever it exists, even unreadable; the legacy key is only a fallback.
+  if (const auto* n = node("status"))
+    cluster.status = Status::from_node(n->value);
+  else if (const auto* legacy = node("optime/leader"))
+    cluster.status = Status::from_node(legacy->value);
+
+  for (const auto& [key, n] : nodes) {
+    // Only direct children: members/<name>, never members/<name>/<more>.
+    if (!key.starts_with(kMembers) || key.find('/', kMembers.size()) != std::string_view::npos) continue;
+    cluster.members.push_back(
+        Member::from_node(n->version, std::string(key.substr(kMembers.size())), n->session, n->value));
+  }
+
+  if (const auto* n = node("leader")) {
+    const auto& name = n->value;
+    const auto it = std::find_if(cluster.members.begin(), cluster.members.end(),
+                                 [&name](const Member& m) { return m.name == name; });
+    // A leader without a member key still holds the lock: a placeholder stands in for it.
+    Member member = it != cluster.members.end() ? *it : Member{-1, name, 0, nlohmann::json::object()};
+    cluster.leader = Leader{n->version, n->session, std::move(member)};
+  }
+
+  if (const auto* n = node("failover")) cluster.failover = Failover::from_node(n->version, n->value);
+  if (const auto* n = node("sync")) cluster.sync = SyncState::from_node(n->version, n->value);
+
+  if (const auto* n = node("failsafe")) {
+    // Any JSON at all (Patroni does not check the type); JSON null is the same as no value.
+    if (auto parsed = model::parse_json(n->value); parsed && !parsed->is_null()) cluster.failsafe = std::move(*parsed);
+  }
+  return cluster;
+}
+
+Cluster Cluster::from_citus_keys(const std::vector<StoredKey>& keys) {
+  std::map<int, std::vector<StoredKey>> groups;
+  for (const auto& key : keys) {
+    const auto slash = key.key.find('/');
+    if (slash == std::string::npos) continue;  // directly under the base path: not a group
+    const auto group = citus_group(std::string_view(key.key).substr(0, slash));
+    if (!group) continue;
+    groups[*group].push_back(StoredKey{key.key.substr(slash + 1), key.value, key.version, key.session});
+  }
+  Cluster coordinator;
+  if (const auto it = groups.find(0); it != groups.end()) coordinator = from_keys(it->second);
+  for (const auto& [group, group_keys] : groups)
+    if (group != 0) coordinator.workers[group] = std::make_shared<const Cluster>(from_keys(group_keys));
+  return coordinator;
+}
+
+std::string Cluster::leader_name() const {
+  return leader ? leader->name() : std::string{};
+}
+
+bool Cluster::has_member(std::string_view name) const {
+  return std::any_of(members.begin(), members.end(), [name](const Member& m) { return m.name == name; });
+}
+
+std::optional<Member> Cluster::get_member(std::string_view name, bool fallback_to_leader) const {
+  const auto it = std::find_if(members.begin(), members.end(), [name](const Member& m) { return m.name == name; });
+  if (it != members.end()) return *it;
+  if (fallback_to_leader && leader && leader->name() == name) return leader->member;
+  return std::nullopt;
+}
+
+std::int64_t Cluster::timeline() const {
+  if (!history) return 0;
+  const auto& lines = history->lines;
+  if (!lines.is_array() || lines.empty()) return history->value == "[]" ? 1 : 0;
+  // int(lines[-1][0]) + 1, with Python's indexing: a list gives its first item, a string its
+  // first character; anything else (or int() failing) means the history cannot be read.
+  const auto& last = lines.back();
+  nlohmann::json first;
+  if (last.is_array() && !last.empty()) {
+    first = last.front();
+  } else if (last.is_string() && !last.get_ref<const std::string&>().empty()) {
+    const auto& text = last.get_ref<const std::string&>();
+    std::size_t length = 1;
+    while (length < text.size() && (static_cast<unsigned char>(text[length]) & 0xC0) == 0x80) ++length;
+    first = text.substr(0, length);
+  } else {
+    return 0;
+  }
+  const auto timeline = model::python_int(first);
+  if (!timeline || *timeline == std::numeric_limits<std::int64_t>::max()) return 0;
+  return *timeline + 1;
+}
+
+std::optional<std::array<int, 3>> Cluster::min_version() const {
+  std::optional<std::array<int, 3>> lowest;
+  for (const auto& member : members) {
+    const auto version = member.patroni_version();
+    if (version && (!lowest || *version < *lowest)) lowest = version;
+  }
+  return lowest;
+}
+
+bool Cluster::is_empty() const {
+  // sync.version 0: no sync key was read (a stored key always has a revision).
+  return !initialize && !config && !leader && status.is_empty() && members.empty() && !failover && sync.version == 0 &&
+         !history && !failsafe && workers.empty();
+}
+
+bool operator==(const Cluster& a, const Cluster& b) {
+  if (!(a.initialize == b.initialize && a.config == b.config && a.leader == b.leader && a.status == b.status &&
+        a.members == b.members && a.failover == b.failover && a.sync == b.sync && a.history == b.history &&
+        a.failsafe == b.failsafe && a.workers.size() == b.workers.size()))
+    return false;
+  // Workers compare by value, not by pointer.
+  return std::equal(a.workers.begin(), a.workers.end(), b.workers.begin(), [](const auto& x, const auto& y) {
+    if (x.first != y.first) return false;
+    if (x.second == y.second) return true;
+    return x.second && y.second && *x.second == *y.second;
+  });
+}
+
+}  // namespace dcs

@@ -1,0 +1,182 @@
+// Cluster::from_keys and from_citus_keys: the whole keyspace of one read becomes a Cluster with
+// Patroni's rules (spec 2.4), and garbage in any key leaves only that field empty.
+#include <gtest/gtest.h>
+
+#include "dcs/cluster.hpp"
+
+namespace dcs {
+namespace {
+
+using nlohmann::json;
+
+std::vector<StoredKey> healthy_cluster() {
+  return {
+      {"config", R"({"ttl":30,"loop_wait":10})", 3, 0},
+      {"failover", R"({"leader":"node1","member":"node2"})", 20, 0},
+      {"failsafe", R"({"node1":"http://10.0.0.1:8008/patroni"})", 21, 0},
+      {"history", R"([[1,25165984,"no recovery target specified"]])", 11, 0},
+      {"initialize", "7301234567890123456", 2, 0},
+      {"leader", "node1", 5, 1001},
+      {"members/node1", R"({"role":"primary","state":"running","version":"4.1.4"})", 18, 1001},
+      {"members/node2", R"({"role":"replica","state":"running","version":"3.0.2"})", 19, 1002},
+      {"status", R"({"optime":67108864,"slots":{"node2":67108864}})", 22, 0},
+      {"sync", R"({"leader":"node1","quorum":0,"sync_standby":"node2"})", 12, 0},
+  };
+}
+
+TEST(ClusterLoader, ReadsEveryKey) {
+  const auto c = Cluster::from_keys(healthy_cluster());
+  EXPECT_EQ(c.initialize, "7301234567890123456");
+  ASSERT_TRUE(c.config);
+  EXPECT_EQ(c.config->version, 3);
+  EXPECT_EQ(c.config->data["ttl"], 30);
+  ASSERT_TRUE(c.leader);
+  EXPECT_EQ(c.leader->version, 5);
+  EXPECT_EQ(c.leader->session, 1001);
+  EXPECT_EQ(c.leader->name(), "node1");
+  EXPECT_EQ(c.leader->member.version, 18);  // the leader's member is its member key
+  EXPECT_TRUE(c.leader->member.is_primary());
+  ASSERT_EQ(c.members.size(), 2u);
+  EXPECT_EQ(c.members[0].name, "node1");
+  EXPECT_EQ(c.members[1].name, "node2");
+  EXPECT_EQ(c.members[1].session, 1002);
+  EXPECT_EQ(c.status.last_lsn, 67108864);
+  EXPECT_EQ(c.status.slots, (std::map<std::string, std::int64_t>{{"node2", 67108864}}));
+  ASSERT_TRUE(c.failover);
+  EXPECT_EQ(c.failover->candidate, "node2");
+  EXPECT_EQ(c.sync.version, 12);
+  EXPECT_EQ(c.sync.leader, "node1");
+  ASSERT_TRUE(c.history);
+  EXPECT_EQ(c.history->version, 11);
+  EXPECT_EQ(c.failsafe, json({{"node1", "http://10.0.0.1:8008/patroni"}}));
+  EXPECT_TRUE(c.workers.empty());
+  EXPECT_FALSE(c.is_empty());
+}
+
+TEST(ClusterLoader, NoKeysIsAnEmptyCluster) {
+  const auto c = Cluster::from_keys({});
+  EXPECT_TRUE(c.is_empty());
+  EXPECT_EQ(c, Cluster::empty());
+  EXPECT_FALSE(c.initialize);
+  EXPECT_FALSE(c.leader);
+  EXPECT_EQ(c.sync.version, 0);
+}
+
+TEST(ClusterLoader, EmptyInitializeMeansBootstrapRunning) {
+  const auto c = Cluster::from_keys({{"initialize", "", 4, 0}});
+  ASSERT_TRUE(c.initialize);
+  EXPECT_EQ(*c.initialize, "");
+  EXPECT_FALSE(c.is_empty());
+}
+
+TEST(ClusterLoader, MembersAreOnlyDirectChildren) {
+  const auto c = Cluster::from_keys({
+      {"members/a", "{}", 1, 0},
+      {"members/a/extra", "{}", 2, 0},
+      {"membersX", "{}", 3, 0},
+      {"other/members/b", "{}", 4, 0},
+      {"members/c", "{}", 5, 0},
+  });
+  ASSERT_EQ(c.members.size(), 2u);
+  EXPECT_EQ(c.members[0].name, "a");
+  EXPECT_EQ(c.members[1].name, "c");
+}
+
+TEST(ClusterLoader, MembersComeInKeyOrderAndTheLastDuplicateWins) {
+  const auto c = Cluster::from_keys({
+      {"members/b", R"({"state":"old"})", 1, 0},
+      {"members/a", "{}", 2, 0},
+      {"members/b", R"({"state":"new"})", 3, 0},
+  });
+  ASSERT_EQ(c.members.size(), 2u);
+  EXPECT_EQ(c.members[0].name, "a");
+  EXPECT_EQ(c.members[1].state(), "new");
+}
+
+TEST(ClusterLoader, LeaderWithoutMemberKeyGetsAPlaceholder) {
+  const auto c = Cluster::from_keys({{"leader", "ghost", 9, 77}, {"members/other", "{}", 3, 0}});
+  ASSERT_TRUE(c.leader);
+  EXPECT_EQ(c.leader->version, 9);
+  EXPECT_EQ(c.leader->session, 77);
+  EXPECT_EQ(c.leader->member, (Member{-1, "ghost", 0, json::object()}));
+  EXPECT_FALSE(c.is_unlocked());
+}
+
+TEST(ClusterLoader, StatusKeyWinsOverLegacyOptimeEvenWhenInvalid) {
+  EXPECT_EQ(Cluster::from_keys({{"optime/leader", "1234", 1, 0}}).status.last_lsn, 1234);
+  EXPECT_EQ(Cluster::from_keys({{"optime/leader", "1234", 1, 0}, {"status", R"({"optime":99})", 2, 0}}).status.last_lsn,
+            99);
+  EXPECT_EQ(Cluster::from_keys({{"optime/leader", "1234", 1, 0}, {"status", "garbage", 2, 0}}).status.last_lsn, 0);
+}
+
+TEST(ClusterLoader, FailsafeIsAnyJsonWithoutTypeCheck) {
+  EXPECT_EQ(Cluster::from_keys({{"failsafe", "[1,2]", 1, 0}}).failsafe, json({1, 2}));
+  EXPECT_EQ(Cluster::from_keys({{"failsafe", "\"x\"", 1, 0}}).failsafe, json("x"));
+  EXPECT_FALSE(Cluster::from_keys({{"failsafe", "null", 1, 0}}).failsafe);
+  EXPECT_FALSE(Cluster::from_keys({{"failsafe", "{", 1, 0}}).failsafe);
+}
+
+TEST(ClusterLoader, GarbageInEveryKeyNeverThrowsAndLeavesFieldsEmpty) {
+  const std::string deep(200000, '[');
+  const std::string invalid_utf8 = "{\"a\":\"\xC3\x28\"}";
+  const std::string huge = "{\"optime\":" + std::string(5000, '9') + "}";
+  for (const std::string& garbage :
+       {deep, invalid_utf8, huge, std::string("\x00\x01", 2), std::string("{}}"), std::string(1 << 20, 'x')}) {
+    std::vector<StoredKey> keys;
+    for (const char* name : {"config", "failover", "failsafe", "history", "leader", "members/a", "optime/leader",
+                             "status", "sync", "initialize"})
+      keys.push_back({name, garbage, 7, 0});
+    Cluster c;
+    ASSERT_NO_THROW(c = Cluster::from_keys(keys));
+    ASSERT_TRUE(c.config);
+    EXPECT_EQ(c.config->data, json::object());
+    EXPECT_EQ(c.config->modify_version, 0);
+    EXPECT_FALSE(c.failsafe);
+    ASSERT_TRUE(c.history);
+    EXPECT_EQ(c.history->lines, json::array());
+    EXPECT_EQ(c.timeline(), 0);
+    ASSERT_EQ(c.members.size(), 1u);
+    EXPECT_EQ(c.members[0].data, json::object());
+    EXPECT_TRUE(c.status.is_empty());
+    EXPECT_TRUE(c.sync.is_empty());
+    EXPECT_EQ(c.sync.version, 7);
+    ASSERT_TRUE(c.leader);
+    EXPECT_EQ(c.leader->name(), garbage);  // the leader key is plain text
+  }
+}
+
+TEST(ClusterLoader, CitusCoordinatorGetsWorkerGroups) {
+  const auto c = Cluster::from_citus_keys({
+      {"0/leader", "coord1", 5, 1},
+      {"0/members/coord1", R"({"role":"primary"})", 4, 1},
+      {"1/leader", "work1", 7, 2},
+      {"1/members/work1", "{}", 6, 2},
+      {"2/members/work2", "{}", 8, 3},
+      {"01/leader", "leading-zero", 9, 0},  // not a group
+      {"x/leader", "letters", 9, 0},
+      {"-1/leader", "negative", 9, 0},
+      {"99999999999/leader", "too-big", 9, 0},
+      {"leader", "no-group", 9, 0},  // directly under the base path
+  });
+  EXPECT_EQ(c.leader_name(), "coord1");
+  ASSERT_EQ(c.members.size(), 1u);
+  ASSERT_EQ(c.workers.size(), 2u);
+  ASSERT_TRUE(c.workers.at(1));
+  EXPECT_EQ(c.workers.at(1)->leader_name(), "work1");
+  EXPECT_EQ(c.workers.at(1)->members.size(), 1u);
+  EXPECT_TRUE(c.workers.at(2)->is_unlocked());
+  EXPECT_EQ(c.workers.at(2)->members[0].name, "work2");
+  EXPECT_TRUE(c.workers.at(1)->workers.empty());
+}
+
+TEST(ClusterLoader, CitusWithoutGroupZeroIsEmptyButKeepsWorkers) {
+  const auto c = Cluster::from_citus_keys({{"3/leader", "w", 1, 0}});
+  EXPECT_TRUE(c.is_unlocked());
+  EXPECT_TRUE(c.members.empty());
+  ASSERT_EQ(c.workers.count(3), 1u);
+  EXPECT_FALSE(c.is_empty());  // workers count
+  EXPECT_TRUE(Cluster::from_citus_keys({}).is_empty());
+}
+
+}  // namespace
+}  // namespace dcs
