@@ -14,6 +14,7 @@
 //   memory      run alone, in a fresh process: Etcd3 + 1000 busy HA cycles, then VmRSS, RssAnon,
 //               RssFile, RssShmem, VmHWM and threads; also those of a bare libcurl process
 //               (dcs_bench_floor) that sent one request.
+//   profile     only libdcs's busy HA cycles (for perf record).
 //
 // The raw requests are not written by hand: a throw-away Etcd3 of the same scope and name runs
 // each operation once through an in-process recording proxy (recording_proxy.hpp), and the
@@ -546,6 +547,32 @@ json section_hacycle() {
           {"failures_raw", raw_failures}};
 }
 
+// Only libdcs's busy HA cycles, nothing else, for a profiler (perf record -g -- dcs_bench
+// --section profile): 20000 x scale cycles.
+json section_profile() {
+  const std::string scope = "libdcs-bench-profile", name = "node1", p = "/service/" + scope + "/";
+  bench::EtcdAdmin admin(g_options.endpoint);
+  admin.remove_prefix(p);
+  std::int64_t lsn = 400000000;
+  Etcd3 dcs(dcs_options(g_options.endpoint, scope, name, false));
+  dcs.touch_member(member_json(1, "master", lsn));
+  if (!dcs.attempt_to_acquire_leader()) throw std::runtime_error("profile: cannot take the leader key");
+  const int n = scaled(20000);
+  std::vector<json> data;
+  for (int i = 0; i < n; ++i) data.push_back(member_json(1, "master", lsn + 1024 * (i + 1)));
+  const auto c0 = bench::cpu_time();
+  int failures = 0;
+  for (int i = 0; i < n; ++i) {
+    const auto c = dcs.get_cluster();
+    const bool touched = dcs.touch_member(data[static_cast<std::size_t>(i)]);
+    failures += !(dcs.update_leader(*c, lsn + 1024 * (i + 1)) && touched);
+  }
+  const auto cpu = bench::cpu_time() - c0;
+  std::printf("profile: %d busy cycles, %.1f us CPU per cycle, failures %d\n", n, cpu.total() * 1e6 / n, failures);
+  admin.remove_prefix(p);
+  return {{"cycles", n}, {"cpu_us_per_cycle", cpu.total() * 1e6 / n}, {"failures", failures}};
+}
+
 // Runs `exe url` and returns the last line it printed.
 std::string run_floor(const std::string& exe) {
   int fds[2];
@@ -637,7 +664,7 @@ json section_memory() {
 
 void usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory[,...] [--scale F] "
+               "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile[,...] [--scale F] "
                "[--floor-exe PATH]\n",
                argv0);
 }
@@ -685,6 +712,8 @@ int main(int argc, char** argv) {
         summary["getcluster"] = section_getcluster();
       } else if (section == "hacycle") {
         summary["hacycle"] = section_hacycle();
+      } else if (section == "profile") {
+        summary["profile"] = section_profile();
       } else if (section == "memory") {
         if (g_options.sections.size() != 1) throw std::runtime_error("run the memory section alone");
         summary["memory"] = section_memory();
