@@ -208,4 +208,8 @@ struct DCS_EXPORT Cluster {
   friend bool operator==(const Cluster&, const Cluster&);
 };
 
+/// Value equality of whole views, workers compared by value. (Redeclared here because a friend
+/// declaration does not take the class's DCS_EXPORT: this one puts it in the shared library.)
+DCS_EXPORT bool operator==(const Cluster& a, const Cluster& b);
+
 }  // namespace dcs

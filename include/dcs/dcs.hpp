@@ -1,6 +1,7 @@
 // Umbrella header: everything an embedding daemon needs.
 #pragma once
 
+#include "dcs/abstract_dcs.hpp"
 #include "dcs/clock.hpp"
 #include "dcs/cluster.hpp"
 #include "dcs/errors.hpp"

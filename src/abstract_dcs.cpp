@@ -1,0 +1,346 @@
+// The backend-neutral half of the DCS layer (Patroni's AbstractDCS): key paths, the ttl-long
+// cached cluster view, and the wrappers that shape what is stored (status, failsafe, sync,
+// failover) and skip writes that would change nothing. Backends only move bytes (the do_* hooks).
+//
+// Locking: mutex_ guards the cached view, the timings and the change-detection state. It is
+// never held while a hook runs, so a slow store cannot block readers of cluster(), and a hook may
+// call back into the public API.
+#include "dcs/abstract_dcs.hpp"
+
+#include <exception>
+
+#include "dcs/errors.hpp"
+#include "log.hpp"
+#include "model/patroni_json.hpp"
+
+namespace dcs {
+
+namespace {
+
+constexpr const char* kOptime = "optime";
+
+std::string collapse_slashes(const std::string& path) {
+  std::string out;
+  for (char c : path)
+    if (c != '/' || out.empty() || out.back() != '/') out += c;
+  return out;
+}
+
+/// Keys under `prefix`, made relative to it; anything else the backend returned is dropped.
+std::vector<StoredKey> relative_to(std::vector<StoredKey> keys, const std::string& prefix) {
+  std::vector<StoredKey> out;
+  out.reserve(keys.size());
+  for (auto& key : keys) {
+    if (!key.key.starts_with(prefix)) continue;
+    key.key.erase(0, prefix.size());
+    out.push_back(std::move(key));
+  }
+  return out;
+}
+
+/// The status as written: optime, slots, retain_slots first (Patroni's dict order), then any
+/// other key the caller put in.
+std::string status_text(const nlohmann::json& status) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const char* name : {kOptime, "slots", "retain_slots"})
+    if (const auto it = status.find(name); it != status.end()) out[name] = *it;
+  for (auto it = status.begin(); it != status.end(); ++it)
+    if (!out.contains(it.key())) out[it.key()] = *it;
+  return model::to_patroni_json_ordered(out);
+}
+
+/// What get_cluster remembers of the stored status for change detection: the optime, plus slots
+/// and retain_slots when they hold something (so an empty list does not force a rewrite).
+nlohmann::json remembered_status(const Status& status) {
+  nlohmann::json out = nlohmann::json::object();
+  out[kOptime] = status.last_lsn;
+  if (status.slots && !status.slots->empty()) out["slots"] = *status.slots;
+  if (!status.retain_slots.empty()) out["retain_slots"] = status.retain_slots;
+  return out;
+}
+
+}  // namespace
+
+AbstractDCS::AbstractDCS(DCSSettings settings)
+    : settings_(std::move(settings)),
+      clock_(settings_.clock ? settings_.clock : steady_clock()),
+      base_path_(collapse_slashes("/" + settings_.namespace_ + "/" + settings_.scope)),
+      ttl_(settings_.ttl),
+      loop_wait_(settings_.loop_wait),
+      retry_timeout_(settings_.retry_timeout),
+      // Patroni starts from {}: an empty failsafe is not written before the first read.
+      last_failsafe_(nlohmann::json::object()) {}
+
+AbstractDCS::~AbstractDCS() = default;
+
+std::string AbstractDCS::client_path(std::string_view path) const {
+  std::string out = base_path_;
+  if (settings_.citus_group) out += "/" + std::to_string(*settings_.citus_group);
+  out += '/';
+  const auto first = path.find_first_not_of('/');
+  if (first != std::string_view::npos) out += path.substr(first);
+  return out;
+}
+
+std::string AbstractDCS::cluster_prefix() const {
+  return is_citus_coordinator() ? base_path_ + "/" : client_path("");
+}
+
+std::chrono::seconds AbstractDCS::ttl() const {
+  std::lock_guard lock(mutex_);
+  return ttl_;
+}
+
+std::chrono::seconds AbstractDCS::loop_wait() const {
+  std::lock_guard lock(mutex_);
+  return loop_wait_;
+}
+
+std::chrono::seconds AbstractDCS::retry_timeout() const {
+  std::lock_guard lock(mutex_);
+  return retry_timeout_;
+}
+
+void AbstractDCS::log(LogLevel level, std::string_view message) const {
+  detail::Logger(settings_.log_sink, "dcs")(level, std::string(message));
+}
+
+// --- reads ---------------------------------------------------------------------------------------
+
+std::shared_ptr<const Cluster> AbstractDCS::load_cluster() {
+  if (is_citus_coordinator()) {
+    // The coordinator reads every group at once: its own is group 0, the others are workers.
+    const auto prefix = base_path_ + "/";
+    return std::make_shared<const Cluster>(Cluster::from_citus_keys(relative_to(load_keys(prefix), prefix)));
+  }
+  const auto prefix = client_path("");
+  return std::make_shared<const Cluster>(Cluster::from_keys(relative_to(load_keys(prefix), prefix)));
+}
+
+std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
+  std::shared_ptr<const Cluster> cluster;
+  try {
+    cluster = load_cluster();
+  } catch (const Error&) {
+    // A view we could not refresh must not be trusted for another ttl.
+    reset_cluster();
+    throw;
+  } catch (const std::exception& e) {
+    reset_cluster();
+    log(LogLevel::error, std::string("get_cluster: ") + e.what());
+    throw DCSError("unexpected error");
+  } catch (...) {
+    reset_cluster();
+    throw DCSError("unexpected error");
+  }
+
+  auto status = remembered_status(cluster->status);
+  nlohmann::json failsafe = cluster->failsafe ? *cluster->failsafe : nlohmann::json(nullptr);
+  std::lock_guard lock(mutex_);
+  cluster_ = cluster;
+  cluster_valid_till_ = clock_->now() + ttl_;
+  last_status_ = std::move(status);
+  last_failsafe_ = std::move(failsafe);
+  return cluster;
+}
+
+std::shared_ptr<const Cluster> AbstractDCS::cluster() const {
+  std::lock_guard lock(mutex_);
+  return cluster_valid_till_ > clock_->now() ? cluster_ : nullptr;
+}
+
+void AbstractDCS::reset_cluster() {
+  std::lock_guard lock(mutex_);
+  cluster_.reset();
+  cluster_valid_till_ = {};
+}
+
+std::shared_ptr<const Cluster> AbstractDCS::get_citus_coordinator() {
+  const auto prefix = base_path_ + "/0/";
+  try {
+    return std::make_shared<const Cluster>(Cluster::from_keys(relative_to(load_keys(prefix), prefix)));
+  } catch (const std::exception& e) {
+    log(LogLevel::error, "Failed to load Citus coordinator cluster from " + prefix + ": " + e.what());
+  } catch (...) {
+    log(LogLevel::error, "Failed to load Citus coordinator cluster from " + prefix);
+  }
+  return nullptr;
+}
+
+// --- leader --------------------------------------------------------------------------------------
+
+bool AbstractDCS::attempt_to_acquire_leader() {
+  return do_attempt_to_acquire_leader();
+}
+
+bool AbstractDCS::take_leader() {
+  return do_take_leader();
+}
+
+bool AbstractDCS::update_leader(const Cluster& cluster, std::optional<std::int64_t> last_lsn,
+                                std::optional<Slots> slots, std::optional<nlohmann::json> failsafe,
+                                std::optional<std::vector<std::string>> retain_slots) {
+  const bool updated = do_update_leader(cluster.leader ? &*cluster.leader : nullptr);
+  if (updated && last_lsn && *last_lsn != 0) {
+    // Explicit nulls (not absent keys): write_status then drops them instead of carrying the
+    // previous slots over, which is how the leader says "no slots any more".
+    nlohmann::json status = nlohmann::json::object();
+    status[kOptime] = *last_lsn;
+    status["slots"] = slots && !slots->empty() ? nlohmann::json(*slots) : nlohmann::json(nullptr);
+    status["retain_slots"] =
+        retain_slots && !retain_slots->empty() ? nlohmann::json(*retain_slots) : nlohmann::json(nullptr);
+    write_status(status);
+  }
+  if (updated && failsafe && !failsafe->is_null()) write_failsafe(*failsafe);
+  return updated;
+}
+
+bool AbstractDCS::delete_leader(const std::optional<Leader>& leader, std::optional<std::int64_t> last_lsn) {
+  if (last_lsn && *last_lsn != 0) write_status(nlohmann::json{{kOptime, *last_lsn}});
+  return leader ? do_delete_leader(*leader) : false;
+}
+
+// --- cluster lifecycle ---------------------------------------------------------------------------
+
+bool AbstractDCS::initialize(bool create_new, const std::string& sysid) {
+  return do_initialize(create_new, sysid);
+}
+
+bool AbstractDCS::cancel_initialization() {
+  return do_cancel_initialization();
+}
+
+bool AbstractDCS::delete_cluster() {
+  return do_delete_cluster();
+}
+
+// --- members and values --------------------------------------------------------------------------
+
+bool AbstractDCS::touch_member(const nlohmann::json& data) {
+  const auto cached = cluster();  // kept alive while the hook looks at it
+  return do_touch_member(data, cached.get());
+}
+
+bool AbstractDCS::set_config_value(const std::string& value, std::optional<std::int64_t> version) {
+  return do_set_config_value(value, version);
+}
+
+bool AbstractDCS::manual_failover(std::string_view leader, std::string_view candidate, std::string_view scheduled_at,
+                                  std::optional<std::int64_t> version) {
+  return set_failover_value(Failover::value(leader, candidate, scheduled_at), version);
+}
+
+bool AbstractDCS::set_failover_value(const std::string& value, std::optional<std::int64_t> version) {
+  return do_set_failover_value(value, version);
+}
+
+bool AbstractDCS::set_history_value(const std::string& value) {
+  return do_set_history_value(value);
+}
+
+std::optional<SyncState> AbstractDCS::write_sync_state(const std::optional<std::string>& leader,
+                                                       const std::vector<std::string>& sync_standby, int quorum,
+                                                       std::optional<std::int64_t> version) {
+  const auto value = SyncState::value(leader, sync_standby, quorum);
+  const auto revision = set_sync_state_value(value, version);
+  if (!revision) return std::nullopt;
+  return SyncState::from_node(*revision, value);
+}
+
+std::optional<std::int64_t> AbstractDCS::set_sync_state_value(const std::string& value,
+                                                              std::optional<std::int64_t> version) {
+  return do_set_sync_state_value(value, version);
+}
+
+bool AbstractDCS::delete_sync_state(std::optional<std::int64_t> version) {
+  return do_delete_sync_state(version);
+}
+
+void AbstractDCS::write_status(const nlohmann::json& value) {
+  if (!value.is_object()) {
+    log(LogLevel::warning, "write_status: the status must be a JSON object, got " + std::string(value.type_name()));
+    return;
+  }
+  nlohmann::json status = value;
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    // A caller that only knows the optime (delete_leader, write_leader_optime) keeps the slots
+    // the store already has.
+    for (const char* name : {"slots", "retain_slots"}) {
+      if (status.contains(name) || !last_status_.is_object()) continue;
+      const auto it = last_status_.find(name);
+      if (it != last_status_.end() && model::python_truthy(*it)) status[name] = *it;
+    }
+    for (auto it = status.begin(); it != status.end();) it = it->is_null() ? status.erase(it) : std::next(it);
+    const auto& previous = last_status_.is_object() ? last_status_ : nlohmann::json::object();
+    changed = !deep_compare(previous, status);
+  }
+  if (changed && do_write_status(status_text(status))) {
+    std::lock_guard lock(mutex_);
+    last_status_ = status;
+  }
+
+  // Members older than Patroni 2.1.0 only read optime/leader: keep it up to date while one is
+  // around.
+  const auto view = cluster();
+  const auto min_version = view ? view->min_version() : std::nullopt;
+  if (!min_version || *min_version >= std::array<int, 3>{2, 1, 0}) return;
+  const auto optime = status.find(kOptime);
+  if (optime == status.end() || !optime->is_number_integer()) return;
+  const auto lsn = model::python_int(*optime);
+  if (!lsn) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (last_leader_optime_.value_or(0) == *lsn) return;
+    last_leader_optime_ = *lsn;
+  }
+  do_write_leader_optime(std::to_string(*lsn));
+}
+
+void AbstractDCS::write_failsafe(const nlohmann::json& value) {
+  bool unchanged = false;
+  {
+    std::lock_guard lock(mutex_);
+    unchanged = last_failsafe_.is_object() && deep_compare(last_failsafe_, value);
+  }
+  if (!unchanged && do_write_failsafe(to_patroni_json(value))) {
+    std::lock_guard lock(mutex_);
+    last_failsafe_ = value;
+  }
+}
+
+void AbstractDCS::write_leader_optime(std::int64_t last_lsn) {
+  write_status(nlohmann::json{{kOptime, last_lsn}});
+}
+
+// --- waiting and timing --------------------------------------------------------------------------
+
+bool AbstractDCS::watch(std::optional<std::int64_t> leader_version, std::chrono::milliseconds timeout) {
+  return do_watch(leader_version, timeout);
+}
+
+void AbstractDCS::set_ttl(std::chrono::seconds ttl) {
+  {
+    std::lock_guard lock(mutex_);
+    if (ttl_ == ttl) return;
+    ttl_ = ttl;
+  }
+  on_ttl_changed(ttl);
+}
+
+void AbstractDCS::set_loop_wait(std::chrono::seconds loop_wait) {
+  std::lock_guard lock(mutex_);
+  loop_wait_ = loop_wait;
+}
+
+void AbstractDCS::set_retry_timeout(std::chrono::seconds retry_timeout) {
+  {
+    std::lock_guard lock(mutex_);
+    if (retry_timeout_ == retry_timeout) return;
+    retry_timeout_ = retry_timeout;
+  }
+  on_retry_timeout_changed(retry_timeout);
+}
+
+}  // namespace dcs
