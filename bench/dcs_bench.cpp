@@ -4,6 +4,7 @@
 //
 //   dcs_bench --endpoint http://127.0.0.1:2379 --section ops,getcluster,hacycle [--scale F]
 //   dcs_bench --endpoint http://127.0.0.1:2379 --section memory [--floor-exe PATH]
+//   --show-requests prints every recorded request body (what both sides send).
 //
 // Sections:
 //   ops         touch_member (changed / unchanged), attempt_to_acquire_leader (key absent),
@@ -68,6 +69,7 @@ struct Options {
   std::vector<std::string> sections;
   double scale = 1.0;
   std::string floor_exe;
+  bool show_requests = false;  // print every recorded request body
 };
 
 Options g_options;
@@ -191,6 +193,9 @@ bool send_all(RawCurlLoop& raw, const Calls& calls) {
 
 // One replay of a recorded sequence must do what libdcs wanted it to do.
 void validate(const std::string& op, RawCurlLoop& raw, const Calls& calls) {
+  if (g_options.show_requests) {
+    for (const auto& c : calls) std::printf("request of %s: POST %s %s\n", op.c_str(), c.path.c_str(), c.body.c_str());
+  }
   for (const auto& c : calls) {
     const long status = raw.post(c.url, c.body);
     const std::string& answer = raw.last_body();
@@ -665,7 +670,7 @@ json section_memory() {
 void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile[,...] [--scale F] "
-               "[--floor-exe PATH]\n",
+               "[--floor-exe PATH] [--show-requests]\n",
                argv0);
 }
 
@@ -684,6 +689,8 @@ int main(int argc, char** argv) {
       g_options.scale = std::atof(argv[++i]);
     } else if (arg == "--floor-exe" && has_value) {
       g_options.floor_exe = argv[++i];
+    } else if (arg == "--show-requests") {
+      g_options.show_requests = true;
     } else {
       usage(argv[0]);
       return 2;

@@ -151,10 +151,12 @@ def main():
             us(med(ha['raw_wall'])), ha['requests']))
         L.append('| libdcs minus raw floor (libdcs\'s own work) | {} | | |'.format(
             us(ha['dcs_minus_raw_cpu_us_per_cycle'])))
-        if ha['dcs_cpu_us_per_cycle'] > CPU_TARGET_US:
-            misses.append('busy HA cycle CPU: {:.1f} µs per cycle in total ({:.1f} µs above the raw requests), '
-                          'target {} µs'.format(ha['dcs_cpu_us_per_cycle'], ha['dcs_minus_raw_cpu_us_per_cycle'],
-                                                CPU_TARGET_US))
+        # libdcs's CPU is what the process spends beyond sending the same requests from libcurl.
+        if ha['dcs_minus_raw_cpu_us_per_cycle'] > CPU_TARGET_US:
+            misses.append('busy HA cycle: libdcs\'s own CPU {:.1f} µs per cycle ({:.1f} µs in total, of which the '
+                          'raw requests take {:.1f} µs), target {} µs'.format(
+                              ha['dcs_minus_raw_cpu_us_per_cycle'], ha['dcs_cpu_us_per_cycle'],
+                              ha['raw_cpu_us_per_cycle'], CPU_TARGET_US))
     m = mem_run.get('memory', {})
     if m:
         L.append('| libdcs, `memory` section (fresh process, {} cycles) | {} | | |'.format(
@@ -197,8 +199,9 @@ def main():
                  .format(mb(rs['after_loop']), mb(rs['peak_VmHWM']), hb.get('threads', '-')))
 
     L += ['', '## Targets', '']
-    L.append('- every operation within {}x of its raw requests; busy HA cycle under {} µs CPU; the HA-cycle '
-             'process under 4 MiB RssAnon and 16 MiB VmRSS.'.format(RATIO_TARGET, CPU_TARGET_US))
+    L.append('- every operation within {}x of its raw requests; a busy HA cycle under {} µs of libdcs CPU (process '
+             'CPU per cycle minus that of the same requests sent raw); the HA-cycle process under 4 MiB RssAnon '
+             'and 16 MiB VmRSS.'.format(RATIO_TARGET, CPU_TARGET_US))
     if misses:
         L += ['- **missed:**'] + ['  - ' + x for x in misses]
     else:
