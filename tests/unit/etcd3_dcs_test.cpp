@@ -351,8 +351,7 @@ TEST_F(Etcd3DcsTest, AttemptToAcquireLeaderLeaseVanishingAfterTheDeadlineIsFalse
   auto dcs = make();
   // The txn step's budget (retry_timeout) runs out while the client, with a longer budget of its
   // own, still waits for etcd's answer.
-  dcs->set_retry_timeout(2s);
-  dcs->client().set_retry_timeout(5s);
+  dcs->client().set_retry_timeout(8s);  // each HTTP attempt may then take 2.67 s
   server.handle("/v3/kv/txn", [](const RecordedRequest&) {
     std::this_thread::sleep_for(2100ms);
     return CannedResponse{404, std::string(rec::kErrLeaseNotFound)};
@@ -458,7 +457,7 @@ TEST_F(Etcd3DcsTest, DeleteLeaderComparesOnTheValue) {
                         R"("}],"success":[{"request_delete_range":{"key":")" + leader_key + R"("}}]})"));
   server.answer("/v3/kv/txn", 200, std::string(rec::kTxnFailedEmpty));
   EXPECT_FALSE(dcs->delete_leader(cluster_with_leader("bar", 77).leader));
-  EXPECT_TRUE(dcs->delete_leader(std::nullopt));  // nothing to delete
+  EXPECT_FALSE(dcs->delete_leader(std::nullopt));  // no leader given: nothing is sent
   EXPECT_EQ(count("/v3/kv/txn"), 2u);
 }
 
@@ -535,8 +534,18 @@ TEST_F(Etcd3DcsTest, HistoryStatusFailsafeAndOptimeArePlainPutsWithoutLease) {
   dcs->write_failsafe(json{{"foo", "http://foo/patroni"}});
   EXPECT_EQ(sent("/v3/kv/put"),
             json({{"key", b64("/patroni/test/failsafe")}, {"value", b64(R"({"foo":"http://foo/patroni"})")}}));
+}
+
+TEST_F(Etcd3DcsTest, TheLegacyOptimeKeyIsWrittenWhileAnOldMemberIsAround) {
+  server.answer("/v3/kv/range", 200, range_of({kv("/patroni/test/members/bar", R"({"version":"1.6.5"})", 6, 77)}));
+  auto dcs = make();
+  dcs->get_cluster();
   dcs->write_leader_optime(12345);
-  EXPECT_EQ(sent("/v3/kv/put"), json({{"key", b64("/patroni/test/optime/leader")}, {"value", b64("12345")}}));
+  const auto puts = server.requests_to("/v3/kv/put");
+  ASSERT_EQ(puts.size(), 2u);
+  EXPECT_EQ(json::parse(puts[0].body),
+            json({{"key", b64("/patroni/test/status")}, {"value", b64(R"({"optime":12345})")}}));
+  EXPECT_EQ(json::parse(puts[1].body), json({{"key", b64("/patroni/test/optime/leader")}, {"value", b64("12345")}}));
 }
 
 TEST_F(Etcd3DcsTest, SettersTurnEtcdRefusalsIntoFalse) {
@@ -595,10 +604,10 @@ TEST_F(Etcd3DcsTest, TouchMemberWithALostLeaseForgetsItAndReturnsFalse) {
   EXPECT_FALSE(dcs->touch_member(json::object()));  // no lease and none to be had: false, no throw
   EXPECT_EQ(count("/v3/kv/put"), 1u);
 
-  server.answer("/v3/lease/grant", 200, lease_grant(kOtherLease, 30));
+  server.answer("/v3/lease/grant", 200, lease_grant(777, 30));
   server.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
   EXPECT_TRUE(dcs->touch_member(json::object()));
-  EXPECT_EQ(sent("/v3/kv/put")["lease"], std::to_string(kOtherLease));
+  EXPECT_EQ(sent("/v3/kv/put")["lease"], "777");
 }
 
 // ---- watch and ttl ----------------------------------------------------------------------------
