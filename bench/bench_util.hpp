@@ -3,6 +3,7 @@
 #pragma once
 
 #include <sys/resource.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cmath>
@@ -35,8 +36,10 @@ inline Summary summarize(std::vector<double> v) {
   return s;
 }
 
-/// User and system CPU seconds of the whole process (RUSAGE_SELF: every thread) or of the
-/// calling thread (RUSAGE_THREAD).
+/// User and system CPU seconds of the whole process (RUSAGE_SELF: every thread, exact to the
+/// moment of the call). Not for RUSAGE_THREAD: Linux then reports the thread's run time only as of
+/// its last tick or context switch, so work done after a blocking read lands in the next interval;
+/// use thread_cpu_seconds() for the calling thread.
 struct CpuTime {
   double user = 0, sys = 0;
   double total() const { return user + sys; }
@@ -48,11 +51,18 @@ struct CpuTime {
   }
 };
 
-inline CpuTime cpu_time(int who = RUSAGE_SELF) {
+inline CpuTime cpu_time() {
   rusage ru{};
-  getrusage(who, &ru);
+  getrusage(RUSAGE_SELF, &ru);
   const auto secs = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; };
   return {secs(ru.ru_utime), secs(ru.ru_stime)};
+}
+
+/// CPU seconds of the calling thread, exact to the moment of the call (user + system).
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
 /// The "Name: value kB" lines of a /proc file, values as numbers (kB, or a plain count).

@@ -221,6 +221,8 @@ struct OpResult {
   bench::Summary raw, lib;
   int raw_failures = 0, lib_failures = 0;
   std::size_t response_bytes = 0;
+  // Mean CPU time of the calling thread per operation (CLOCK_THREAD_CPUTIME_ID around each side).
+  double raw_cpu_us = 0, lib_cpu_us = 0;
 
   double ratio() const { return raw.median > 0 ? lib.median / raw.median : 0; }
 };
@@ -236,24 +238,33 @@ struct PairSpec {
 OpResult paired(const std::string& name, RawCurlLoop& raw, const Calls& calls, const PairSpec& spec) {
   std::vector<double> raw_us, lib_us;
   OpResult r{name, describe(calls)};
+  double raw_cpu = 0, lib_cpu = 0;
   for (int i = -spec.warmup; i < spec.n; ++i) {
     if (spec.before) spec.before();
+    const double c0 = bench::thread_cpu_seconds();
     const auto t0 = Clock::now();
     const bool raw_ok = send_all(raw, calls);
     const auto t1 = Clock::now();
+    const double c1 = bench::thread_cpu_seconds();
     if (spec.before) spec.before();
     if (spec.prepare) spec.prepare(i);
+    const double c2 = bench::thread_cpu_seconds();
     const auto t2 = Clock::now();
     const bool lib_ok = spec.lib();
     const auto t3 = Clock::now();
+    const double c3 = bench::thread_cpu_seconds();
     if (i < 0) continue;
     raw_us.push_back(us_between(t0, t1));
     lib_us.push_back(us_between(t2, t3));
+    raw_cpu += c1 - c0;
+    lib_cpu += c3 - c2;
     r.raw_failures += !raw_ok;
     r.lib_failures += !lib_ok;
   }
   r.raw = bench::summarize(raw_us);
   r.lib = bench::summarize(lib_us);
+  r.raw_cpu_us = raw_cpu * 1e6 / spec.n;
+  r.lib_cpu_us = lib_cpu * 1e6 / spec.n;
   r.response_bytes = raw.last_body().size();
   return r;
 }
@@ -276,13 +287,14 @@ OpResult timed_alone(const std::string& name, const std::function<bool()>& lib, 
 
 void print_header(const char* title) {
   std::printf("\n%s\n", title);
-  std::printf("%-44s %-30s %6s %10s %10s %7s %10s %10s %s\n", "operation", "raw requests", "n", "raw med", "dcs med",
-              "ratio", "dcs p99", "dcs max", "failures raw/dcs");
+  std::printf("%-44s %-30s %6s %10s %10s %7s %10s %10s %9s %9s %s\n", "operation", "raw requests", "n", "raw med",
+              "dcs med", "ratio", "dcs p99", "dcs max", "raw cpu", "dcs cpu", "failures raw/dcs");
 }
 
 void print_row(const OpResult& r) {
-  std::printf("%-44s %-30s %6zu %10.1f %10.1f %7.3f %10.1f %10.1f %d/%d\n", r.name.c_str(), r.requests.c_str(), r.lib.n,
-              r.raw.median, r.lib.median, r.ratio(), r.lib.p99, r.lib.max, r.raw_failures, r.lib_failures);
+  std::printf("%-44s %-30s %6zu %10.1f %10.1f %7.3f %10.1f %10.1f %9.1f %9.1f %d/%d\n", r.name.c_str(),
+              r.requests.c_str(), r.lib.n, r.raw.median, r.lib.median, r.ratio(), r.lib.p99, r.lib.max, r.raw_cpu_us,
+              r.lib_cpu_us, r.raw_failures, r.lib_failures);
   std::fflush(stdout);
 }
 
@@ -299,7 +311,9 @@ json result_json(const OpResult& r) {
     j["raw"] = summary_json(r.raw);
     j["ratio"] = r.ratio();
     j["response_bytes"] = r.response_bytes;
+    j["raw_cpu_us"] = r.raw_cpu_us;
   }
+  j["dcs_cpu_us"] = r.lib_cpu_us;
   return j;
 }
 
@@ -494,28 +508,30 @@ json section_hacycle() {
   for (int i = 0; i < 20; ++i) lib_cycle(per_round - 1);
   for (int i = 0; i < 20; ++i) send_all(raw, calls);
 
-  bench::CpuTime raw_proc, raw_thread, lib_proc, lib_thread;
+  bench::CpuTime raw_proc, lib_proc;
+  double raw_thread = 0, lib_thread = 0;
   std::vector<double> raw_wall, lib_wall;
   int raw_failures = 0, cycles = 0;
   for (int round = 0; round < rounds; ++round) {
-    auto p0 = bench::cpu_time(RUSAGE_SELF), t0 = bench::cpu_time(RUSAGE_THREAD);
+    auto p0 = bench::cpu_time();
+    auto t0 = bench::thread_cpu_seconds();
     for (int i = 0; i < per_round; ++i) {
       const auto w0 = Clock::now();
       raw_failures += !send_all(raw, calls);
       raw_wall.push_back(us_between(w0, Clock::now()));
     }
-    raw_proc += bench::cpu_time(RUSAGE_SELF) - p0;
-    raw_thread += bench::cpu_time(RUSAGE_THREAD) - t0;
+    raw_proc += bench::cpu_time() - p0;
+    raw_thread += bench::thread_cpu_seconds() - t0;
 
-    p0 = bench::cpu_time(RUSAGE_SELF);
-    t0 = bench::cpu_time(RUSAGE_THREAD);
+    p0 = bench::cpu_time();
+    t0 = bench::thread_cpu_seconds();
     for (int i = 0; i < per_round; ++i) {
       const auto w0 = Clock::now();
       lib_cycle(i);
       lib_wall.push_back(us_between(w0, Clock::now()));
     }
-    lib_proc += bench::cpu_time(RUSAGE_SELF) - p0;
-    lib_thread += bench::cpu_time(RUSAGE_THREAD) - t0;
+    lib_proc += bench::cpu_time() - p0;
+    lib_thread += bench::thread_cpu_seconds() - t0;
     cycles += per_round;
     // The next round rewrites data[0..]: make it differ from what is stored (data[per_round-1]).
     for (int i = 0; i < per_round; ++i) {
@@ -529,9 +545,9 @@ json section_hacycle() {
   std::printf("\nbusy HA cycle CPU (%d cycles each, %d alternating blocks; microseconds per cycle)\n", cycles, rounds);
   std::printf("%-34s %10s %10s %10s %12s %12s\n", "", "user", "sys", "total", "main thread", "wall median");
   std::printf("%-34s %10.1f %10.1f %10.1f %12.1f %12.1f\n", "libdcs (get_cluster+touch+update)", lib_proc.user * per,
-              lib_proc.sys * per, lib_proc.total() * per, lib_thread.total() * per, lib_wall_s.median);
+              lib_proc.sys * per, lib_proc.total() * per, lib_thread * per, lib_wall_s.median);
   std::printf("%-34s %10.1f %10.1f %10.1f %12.1f %12.1f\n", ("raw: " + describe(calls)).c_str(), raw_proc.user * per,
-              raw_proc.sys * per, raw_proc.total() * per, raw_thread.total() * per, raw_wall_s.median);
+              raw_proc.sys * per, raw_proc.total() * per, raw_thread * per, raw_wall_s.median);
   std::printf("libdcs above the raw requests: %.1f us CPU per cycle; threads %lld; failures raw/dcs %d/%d\n",
               (lib_proc.total() - raw_proc.total()) * per, static_cast<long long>(threads), raw_failures, failures);
   admin.remove_prefix(p);
@@ -540,7 +556,7 @@ json section_hacycle() {
           {"dcs_cpu_us_per_cycle", lib_proc.total() * per},
           {"dcs_cpu_user_us_per_cycle", lib_proc.user * per},
           {"dcs_cpu_sys_us_per_cycle", lib_proc.sys * per},
-          {"dcs_thread_cpu_us_per_cycle", lib_thread.total() * per},
+          {"dcs_thread_cpu_us_per_cycle", lib_thread * per},
           {"raw_cpu_us_per_cycle", raw_proc.total() * per},
           {"raw_cpu_user_us_per_cycle", raw_proc.user * per},
           {"raw_cpu_sys_us_per_cycle", raw_proc.sys * per},

@@ -62,6 +62,13 @@ def med(st):
     return st.get('median_us') if st and st.get('n') else None
 
 
+def cpu(e):
+    """Mean CPU µs per call of the calling thread: raw / libdcs."""
+    if e.get('dcs_cpu_us') is None:
+        return '-'
+    return '{} / {}'.format(us(e.get('raw_cpu_us')), us(e['dcs_cpu_us']))
+
+
 def mb(kb):
     return '{:.1f}'.format(kb / 1024.0) if kb else '-'
 
@@ -96,9 +103,9 @@ def main():
           'libcurl handle with pre-built bodies, answers not parsed; paired with libdcs iteration by iteration. '
           'Patroni: its own Etcd3 on the same etcd (`patroni_dcs_bench.py ops,getcluster`), with the harness\'s '
           'TCP_NODELAY patch and as shipped (Nagle).', '',
-          '| operation | requests (libdcs) | raw floor | libdcs | libdcs / raw | libdcs p99 | Patroni + NODELAY '
-          '| Patroni as shipped | Patroni RPCs |',
-          '|---|---|---|---|---|---|---|---|---|']
+          '| operation | requests (libdcs) | raw floor | libdcs | libdcs / raw | libdcs p99 | CPU per call raw / libdcs '
+          '| Patroni + NODELAY | Patroni as shipped | Patroni RPCs |',
+          '|---|---|---|---|---|---|---|---|---|---|']
     gc = main_run.get('getcluster', {})
     pgc = pb.get('getcluster', {})
     pgcs = pbs.get('getcluster', {})
@@ -109,16 +116,16 @@ def main():
         p = pgc.get(k, {})
         ratio = e.get('ratio')
         if ratio is not None and ratio > RATIO_TARGET:
-            misses.append('get_cluster {} members: libdcs / raw = {:.2f}'.format(k, ratio))
-        L.append('| get_cluster direct, {} members ({} keys, {} B answer) | {} | {} | {} | {} | {} | {} | {} | {} |'
+            misses.append('get_cluster {} members: libdcs / raw = {:.3f}'.format(k, ratio))
+        L.append('| get_cluster direct, {} members ({} keys, {} B answer) | {} | {} | {} | {} | {} | {} | {} | {} | {} |'
                  .format(k, e.get('keys'), e.get('response_bytes'), e['requests'], us(med(e.get('raw'))),
                          us(med(e['dcs'])), '{:.3f}'.format(ratio) if ratio else '-', us(e['dcs'].get('p99_us')),
-                         us(med(p.get('direct_ctl'))), us(med(pgcs.get(k, {}).get('direct_ctl'))),
+                         cpu(e), us(med(p.get('direct_ctl'))), us(med(pgcs.get(k, {}).get('direct_ctl'))),
                          json.dumps((p.get('direct_ctl') or {}).get('rpcs_per_call', '-'))))
     for k in ('3', '100', '1000'):
         p = pgc.get(k)
         if p:
-            L.append('| (Patroni only) get_cluster from its KVCache, {} members | none | | | | | {} | {} | 0 |'.format(
+            L.append('| (Patroni only) get_cluster from its KVCache, {} members | none | | | | | | {} | {} | 0 |'.format(
                 k, us(med(p.get('cache'))), us(med(pgcs.get(k, {}).get('cache')))))
     ops = main_run.get('ops', {})
     for key, label, pkey in OPS:
@@ -127,15 +134,15 @@ def main():
             continue
         ratio = e.get('ratio')
         if ratio is not None and ratio > RATIO_TARGET:
-            misses.append('{}: libdcs / raw = {:.2f}'.format(label, ratio))
+            misses.append('{}: libdcs / raw = {:.3f}'.format(label, ratio))
         pst = pb.get('ops', {}).get(pkey)
         pss = pbs.get('ops', {}).get(pkey)
         note = ''
         if key == 'ha_cycle':
             note = ' (Patroni: get_cluster from KVCache)'
-        L.append('| {} | {} | {} | {} | {} | {} | {} | {} | {}{} |'.format(
+        L.append('| {} | {} | {} | {} | {} | {} | {} | {} | {} | {}{} |'.format(
             label, e['requests'], us(med(e.get('raw'))), us(med(e['dcs'])),
-            '{:.3f}'.format(ratio) if ratio else '-', us(e['dcs'].get('p99_us')), us(med(pst)), us(med(pss)),
+            '{:.3f}'.format(ratio) if ratio else '-', us(e['dcs'].get('p99_us')), cpu(e), us(med(pst)), us(med(pss)),
             json.dumps((pst or {}).get('rpcs_per_call', '-')), note))
 
     ha = main_run.get('hacycle', {})
