@@ -4,6 +4,7 @@ requests, dcs_bench's raw side) and Patroni 3.0.2 (patroni_dcs_bench.py, patroni
 measured against the same etcd in the same run. Writes markdown (and the merged JSON beside it).
 
   dcs_report.py --dir RUN_DIR --out bench/results/DATE.md
+  dcs_report.py --from-json bench/results/DATE.json --out bench/results/DATE.md   (render again)
 """
 import argparse
 import glob
@@ -75,16 +76,23 @@ def mb(kb):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--dir', required=True)
+    ap.add_argument('--dir', help='the run directory bench/dcs.sh filled')
+    ap.add_argument('--from-json', help='instead of --dir: a merged .json this script wrote before')
     ap.add_argument('--out', required=True)
     args = ap.parse_args()
-    d = args.dir
-    main_run = dcs_json(os.path.join(d, 'dcs_main.txt')) or {}
-    mem_run = dcs_json(os.path.join(d, 'dcs_memory.txt')) or {}
-    pb = patroni_results(os.path.join(d, 'pb-nodelay')) or {}
-    pbs = patroni_results(os.path.join(d, 'pb-shipped')) or {}
-    pmem = load(os.path.join(d, 'patroni_mem.json')) or {}
-    env = load(os.path.join(d, 'env.json')) or {}
+    if args.from_json:
+        merged = load(args.from_json) or {}
+        main_run, mem_run = merged.get('libdcs') or {}, merged.get('libdcs_memory') or {}
+        pb, pbs = merged.get('patroni_nodelay') or {}, merged.get('patroni_shipped') or {}
+        pmem, env = merged.get('patroni_mem') or {}, merged.get('env') or {}
+    else:
+        d = args.dir
+        main_run = dcs_json(os.path.join(d, 'dcs_main.txt')) or {}
+        mem_run = dcs_json(os.path.join(d, 'dcs_memory.txt')) or {}
+        pb = patroni_results(os.path.join(d, 'pb-nodelay')) or {}
+        pbs = patroni_results(os.path.join(d, 'pb-shipped')) or {}
+        pmem = load(os.path.join(d, 'patroni_mem.json')) or {}
+        env = load(os.path.join(d, 'env.json')) or {}
     misses = []
     L = ['# libdcs vs the raw requests vs Patroni 3.0.2 ({})'.format(env.get('date', '?')), '']
     L.append('All three against one private etcd ({}) in one run of `bench/dcs.sh`; libdcs {}.'.format(
@@ -178,15 +186,18 @@ def main():
             pmem['iterations'], us(pmem['cpu_us_per_iteration']), us(med(pmem['latency'])),
             json.dumps(pmem.get('rpcs_per_iteration'))))
 
+    # smaps_rollup's Private_* (kept in the JSON) is left out here: a library page mapped by no other
+    # process counts as private, so it moves with whatever else happens to run on the machine.
     L += ['', '## Memory (MiB)', '',
-          '| process | VmRSS | RssAnon (private) | RssFile | VmHWM | Private (smaps_rollup) | threads |',
-          '|---|---|---|---|---|---|---|']
+          'RssAnon is the private memory (heap, stacks); RssFile is mostly shared-library pages.', '',
+          '| process | VmRSS | RssAnon (private) | RssFile | VmHWM | threads |',
+          '|---|---|---|---|---|---|']
 
     def mrow(label, x):
         if x:
-            L.append('| {} | {} | {} | {} | {} | {} | {} |'.format(
+            L.append('| {} | {} | {} | {} | {} | {} |'.format(
                 label, mb(x.get('VmRSS_kB')), mb(x.get('RssAnon_kB')), mb(x.get('RssFile_kB')), mb(x.get('VmHWM_kB')),
-                mb(x.get('Private_kB')), x.get('Threads', '-')))
+                x.get('Threads', '-')))
     if m:
         mrow('libdcs: dcs_bench at start (nothing constructed)', m.get('at_start'))
         mrow('libdcs: after Etcd3 + touch_member + acquire', m.get('after_construct'))
@@ -202,7 +213,7 @@ def main():
         mrow('Patroni + NODELAY: after {} busy HA cycles'.format(pmem['iterations']), pmem.get('after_cycles'))
     if hb:
         rs = hb['rss_kb']
-        L.append('| Patroni `haloop` busy: VmRSS after loop / peak (RssAnon not reported there) | {} | | | {} | | {} |'
+        L.append('| Patroni `haloop` busy: VmRSS after loop / peak (RssAnon not reported there) | {} | | | {} | {} |'
                  .format(mb(rs['after_loop']), mb(rs['peak_VmHWM']), hb.get('threads', '-')))
 
     L += ['', '## Targets', '']
