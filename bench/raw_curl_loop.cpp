@@ -28,8 +28,20 @@ RawCurlLoop::~RawCurlLoop() {
 long RawCurlLoop::post(const std::string& url, const std::string& body) {
   response_.clear();
   curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle_, CURLOPT_POST, 1L);  // after a get()
   curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, body.c_str());
   curl_easy_setopt(handle_, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  return perform();
+}
+
+long RawCurlLoop::get(const std::string& url) {
+  response_.clear();
+  curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);
+  return perform();
+}
+
+long RawCurlLoop::perform() {
   const CURLcode rc = curl_easy_perform(handle_);
   if (rc != CURLE_OK) throw std::runtime_error(curl_easy_strerror(rc));
   long status = 0;

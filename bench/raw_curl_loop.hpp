@@ -16,10 +16,14 @@ class RawCurlLoop {
 
   /// POSTs `body` to `url`; returns the HTTP status (throws on a transport error).
   long post(const std::string& url, const std::string& body);
+  /// GETs `url`; returns the HTTP status (throws on a transport error).
+  long get(const std::string& url);
   long connects() const { return connects_; }
   const std::string& last_body() const { return response_; }
 
  private:
+  long perform();
+
   CURL* handle_;
   curl_slist* headers_;
   std::string response_;

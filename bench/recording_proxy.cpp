@@ -1,0 +1,58 @@
+#include "recording_proxy.hpp"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <stdexcept>
+
+RecordingProxy::RecordingProxy(std::string upstream)
+    : upstream_(std::move(upstream)), server_(std::make_unique<httplib::Server>()) {
+  server_->set_keep_alive_max_count(100000);
+  server_->set_keep_alive_timeout(1);
+  server_->set_tcp_nodelay(true);
+  server_->Get(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard lock(mutex_);
+    res.status = static_cast<int>(upstream_handle_.get(upstream_ + req.path));
+    res.set_content(upstream_handle_.last_body(), "application/json");
+  });
+  server_->Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    if (req.path.ends_with("/watch")) {
+      // Held open and silent until the client hangs up or the proxy stops.
+      res.set_chunked_content_provider("application/json", [this](std::size_t, httplib::DataSink& sink) {
+        std::unique_lock lock(mutex_);
+        stopping_cv_.wait_for(lock, std::chrono::milliseconds(100));
+        return !stopping_ && sink.is_writable();
+      });
+      return;
+    }
+    std::lock_guard lock(mutex_);
+    calls_.push_back({req.path, req.body});
+    res.status = static_cast<int>(upstream_handle_.post(upstream_ + req.path, req.body));
+    res.set_content(upstream_handle_.last_body(), "application/json");
+  });
+  port_ = server_->bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("recording proxy: cannot bind 127.0.0.1");
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  while (!server_->is_running()) std::this_thread::yield();
+}
+
+RecordingProxy::~RecordingProxy() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  stopping_cv_.notify_all();
+  server_->stop();
+  thread_.join();
+}
+
+std::string RecordingProxy::url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+std::vector<RecordedCall> RecordingProxy::take() {
+  std::lock_guard lock(mutex_);
+  std::vector<RecordedCall> out;
+  out.swap(calls_);
+  return out;
+}
