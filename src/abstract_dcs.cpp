@@ -107,20 +107,26 @@ void AbstractDCS::log(LogLevel level, std::string_view message) const {
 
 // --- reads ---------------------------------------------------------------------------------------
 
-std::shared_ptr<const Cluster> AbstractDCS::load_cluster() {
+std::shared_ptr<const Cluster> AbstractDCS::load_cluster(const std::shared_ptr<const Cluster>& previous) {
   if (is_citus_coordinator()) {
     // The coordinator reads every group at once: its own is group 0, the others are workers.
     const auto prefix = base_path_ + "/";
-    return std::make_shared<const Cluster>(Cluster::from_citus_keys(relative_to(load_keys(prefix), prefix)));
+    return std::make_shared<const Cluster>(
+        Cluster::from_citus_keys(relative_to(load_keys(prefix), prefix), previous.get()));
   }
   const auto prefix = client_path("");
-  return std::make_shared<const Cluster>(Cluster::from_keys(relative_to(load_keys(prefix), prefix)));
+  return std::make_shared<const Cluster>(Cluster::from_keys(relative_to(load_keys(prefix), prefix), previous.get()));
 }
 
 std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
   std::shared_ptr<const Cluster> cluster;
+  std::shared_ptr<const Cluster> previous;
+  {
+    std::lock_guard lock(mutex_);
+    previous = last_loaded_;
+  }
   try {
-    cluster = load_cluster();
+    cluster = load_cluster(previous);
   } catch (const Error&) {
     // A view we could not refresh must not be trusted for another ttl.
     reset_cluster();
@@ -134,10 +140,19 @@ std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
     throw DCSError("unexpected error");
   }
 
+  if (cluster == previous) {
+    // A cache handed out the view we already hold: the status and failsafe remembered from it
+    // (or written since) are still right, and re-deriving them would only cost allocations.
+    std::lock_guard lock(mutex_);
+    cluster_ = cluster;
+    cluster_valid_till_ = clock_->now() + ttl_;
+    return cluster;
+  }
   auto status = remembered_status(cluster->status);
   nlohmann::json failsafe = cluster->failsafe ? *cluster->failsafe : nlohmann::json(nullptr);
   std::lock_guard lock(mutex_);
   cluster_ = cluster;
+  last_loaded_ = cluster;
   cluster_valid_till_ = clock_->now() + ttl_;
   last_status_ = std::move(status);
   last_failsafe_ = std::move(failsafe);

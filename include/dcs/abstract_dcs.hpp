@@ -150,6 +150,10 @@ class DCS_EXPORT AbstractDCS {
   // --- backend hooks (Patroni's underscore methods) ----------------------------------------
   /// Every key under `prefix` (absolute keys). Throws DCSError when the store cannot be read.
   virtual std::vector<StoredKey> load_keys(const std::string& prefix) = 0;
+  /// The whole cluster (cluster_prefix()) for get_cluster. The default reads it with load_keys,
+  /// reusing the members of `previous` (the last view loaded) that did not change; a backend
+  /// with a watcher cache overrides it to hand out the cache's snapshot without any I/O.
+  virtual std::shared_ptr<const Cluster> load_cluster(const std::shared_ptr<const Cluster>& previous);
   virtual bool do_attempt_to_acquire_leader() = 0;
   virtual bool do_take_leader() = 0;
   /// `leader`: the leader as the caller's cluster view saw it (null: none).
@@ -175,8 +179,6 @@ class DCS_EXPORT AbstractDCS {
   virtual void on_retry_timeout_changed(std::chrono::seconds /*retry_timeout*/) {}
 
  private:
-  std::shared_ptr<const Cluster> load_cluster();
-
   DCSSettings settings_;
   std::shared_ptr<const Clock> clock_;
   std::string base_path_;
@@ -186,6 +188,7 @@ class DCS_EXPORT AbstractDCS {
   std::chrono::seconds loop_wait_;
   std::chrono::seconds retry_timeout_;
   std::shared_ptr<const Cluster> cluster_;
+  std::shared_ptr<const Cluster> last_loaded_;  // survives reset_cluster: members to reuse
   Clock::time_point cluster_valid_till_{};
   nlohmann::json last_status_;    // last status read or written (null: none)
   nlohmann::json last_failsafe_;  // last failsafe read or written (null: none)

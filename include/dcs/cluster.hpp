@@ -169,6 +169,11 @@ struct DCS_EXPORT Status {
   friend bool operator==(const Status&, const Status&) = default;
 };
 
+/// Members are shared between snapshots: a view built after one member key changed holds the
+/// same Member objects as the view before for every other member, so building it stays cheap
+/// with thousands of members (Patroni's Cluster also holds references to Member objects).
+using MemberPtr = std::shared_ptr<const Member>;
+
 /// Everything one read of a cluster found. Immutable once built: get_cluster hands out
 /// std::shared_ptr<const Cluster> snapshots that stay valid while the store moves on.
 struct DCS_EXPORT Cluster {
@@ -176,7 +181,7 @@ struct DCS_EXPORT Cluster {
   std::optional<ClusterConfig> config;
   std::optional<Leader> leader;
   Status status;
-  std::vector<Member> members;  ///< in key order
+  std::vector<MemberPtr> members;  ///< in key order; never null
   std::optional<Failover> failover;
   SyncState sync;
   std::optional<TimelineHistory> history;
@@ -185,10 +190,13 @@ struct DCS_EXPORT Cluster {
 
   /// Builds a cluster from the keys under one cluster path; `keys` are relative to it
   /// ("leader", "members/a"). Never throws on bad values: a field that cannot be read is empty.
-  static Cluster from_keys(const std::vector<StoredKey>& keys);
+  /// `previous`: an earlier view of the same path; its Member objects are reused for member keys
+  /// whose version (a non-zero modification revision, which identifies the value) and session
+  /// are unchanged, so a re-read does not parse every member again.
+  static Cluster from_keys(const std::vector<StoredKey>& keys, const Cluster* previous = nullptr);
   /// Builds a Citus coordinator view from every key under the base path (`keys` relative to
   /// "<base>/", e.g. "0/leader", "1/members/a"): group 0 is the result, others become workers.
-  static Cluster from_citus_keys(const std::vector<StoredKey>& keys);
+  static Cluster from_citus_keys(const std::vector<StoredKey>& keys, const Cluster* previous = nullptr);
   static Cluster empty() { return Cluster{}; }
 
   /// The leader's name, or "" when nobody holds the leader key.

@@ -203,7 +203,7 @@ bool MemoryDCS::do_touch_member(const nlohmann::json& data, const Cluster* cache
     if (cached != nullptr) {
       // Nothing to write when the view we last read already holds this data under our lease.
       for (const auto& member : cached->members) {
-        if (member.name == name() && member.session == impl_->lease && deep_compare(member.data, data)) return true;
+        if (member->name == name() && member->session == impl_->lease && deep_compare(member->data, data)) return true;
       }
     }
     if (impl_->state.put(member_path(), to_patroni_json(data), impl_->lease)) return true;

@@ -26,7 +26,7 @@ std::optional<int> citus_group(std::string_view text) {
 
 }  // namespace
 
-Cluster Cluster::from_keys(const std::vector<StoredKey>& keys) {
+Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* previous) {
   // Like Patroni's dict of nodes: one entry per key (the last one read wins), in key order.
   std::map<std::string_view, const StoredKey*> nodes;
   for (const auto& key : keys) nodes[key.key] = &key;
@@ -46,19 +46,31 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys) {
   else if (const auto* legacy = node("optime/leader"))
     cluster.status = Status::from_node(legacy->value);
 
+  // Both lists are in key order, so the previous view is walked alongside.
+  static const std::vector<MemberPtr> kNoMembers;
+  const auto& previous_members = previous ? previous->members : kNoMembers;
+  auto reusable = previous_members.begin();
+  const auto reusable_end = previous_members.end();
   for (const auto& [key, n] : nodes) {
     // Only direct children: members/<name>, never members/<name>/<more>.
     if (!key.starts_with(kMembers) || key.find('/', kMembers.size()) != std::string_view::npos) continue;
+    const auto name = key.substr(kMembers.size());
+    while (reusable != reusable_end && (*reusable)->name < name) ++reusable;
+    if (reusable != reusable_end && (*reusable)->name == name && n->version != 0 &&
+        (*reusable)->version == n->version && (*reusable)->session == n->session) {
+      cluster.members.push_back(*reusable);
+      continue;
+    }
     cluster.members.push_back(
-        Member::from_node(n->version, std::string(key.substr(kMembers.size())), n->session, n->value));
+        std::make_shared<const Member>(Member::from_node(n->version, std::string(name), n->session, n->value)));
   }
 
   if (const auto* n = node("leader")) {
     const auto& name = n->value;
     const auto it = std::find_if(cluster.members.begin(), cluster.members.end(),
-                                 [&name](const Member& m) { return m.name == name; });
+                                 [&name](const MemberPtr& m) { return m->name == name; });
     // A leader without a member key still holds the lock: a placeholder stands in for it.
-    Member member = it != cluster.members.end() ? *it : Member{-1, name, 0, nlohmann::json::object()};
+    Member member = it != cluster.members.end() ? **it : Member{-1, name, 0, nlohmann::json::object()};
     cluster.leader = Leader{n->version, n->session, std::move(member)};
   }
 
@@ -72,7 +84,7 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys) {
   return cluster;
 }
 
-Cluster Cluster::from_citus_keys(const std::vector<StoredKey>& keys) {
+Cluster Cluster::from_citus_keys(const std::vector<StoredKey>& keys, const Cluster* previous) {
   std::map<int, std::vector<StoredKey>> groups;
   for (const auto& key : keys) {
     const auto slash = key.key.find('/');
@@ -82,9 +94,16 @@ Cluster Cluster::from_citus_keys(const std::vector<StoredKey>& keys) {
     groups[*group].push_back(StoredKey{key.key.substr(slash + 1), key.value, key.version, key.session});
   }
   Cluster coordinator;
-  if (const auto it = groups.find(0); it != groups.end()) coordinator = from_keys(it->second);
-  for (const auto& [group, group_keys] : groups)
-    if (group != 0) coordinator.workers[group] = std::make_shared<const Cluster>(from_keys(group_keys));
+  if (const auto it = groups.find(0); it != groups.end()) coordinator = from_keys(it->second, previous);
+  for (const auto& [group, group_keys] : groups) {
+    if (group == 0) continue;
+    const Cluster* previous_worker = nullptr;
+    if (previous) {
+      if (const auto it = previous->workers.find(group); it != previous->workers.end())
+        previous_worker = it->second.get();
+    }
+    coordinator.workers[group] = std::make_shared<const Cluster>(from_keys(group_keys, previous_worker));
+  }
   return coordinator;
 }
 
@@ -93,12 +112,12 @@ std::string Cluster::leader_name() const {
 }
 
 bool Cluster::has_member(std::string_view name) const {
-  return std::any_of(members.begin(), members.end(), [name](const Member& m) { return m.name == name; });
+  return std::any_of(members.begin(), members.end(), [name](const MemberPtr& m) { return m->name == name; });
 }
 
 std::optional<Member> Cluster::get_member(std::string_view name, bool fallback_to_leader) const {
-  const auto it = std::find_if(members.begin(), members.end(), [name](const Member& m) { return m.name == name; });
-  if (it != members.end()) return *it;
+  const auto it = std::find_if(members.begin(), members.end(), [name](const MemberPtr& m) { return m->name == name; });
+  if (it != members.end()) return **it;
   if (fallback_to_leader && leader && leader->name() == name) return leader->member;
   return std::nullopt;
 }
@@ -129,7 +148,7 @@ std::int64_t Cluster::timeline() const {
 std::optional<std::array<int, 3>> Cluster::min_version() const {
   std::optional<std::array<int, 3>> lowest;
   for (const auto& member : members) {
-    const auto version = member.patroni_version();
+    const auto version = member->patroni_version();
     if (version && (!lowest || *version < *lowest)) lowest = version;
   }
   return lowest;
@@ -143,10 +162,13 @@ bool Cluster::is_empty() const {
 
 bool operator==(const Cluster& a, const Cluster& b) {
   if (!(a.initialize == b.initialize && a.config == b.config && a.leader == b.leader && a.status == b.status &&
-        a.members == b.members && a.failover == b.failover && a.sync == b.sync && a.history == b.history &&
-        a.failsafe == b.failsafe && a.workers.size() == b.workers.size()))
+        a.failover == b.failover && a.sync == b.sync && a.history == b.history && a.failsafe == b.failsafe &&
+        a.workers.size() == b.workers.size()))
     return false;
-  // Workers compare by value, not by pointer.
+  // Members and workers compare by value, not by pointer.
+  if (!std::equal(a.members.begin(), a.members.end(), b.members.begin(), b.members.end(),
+                  [](const MemberPtr& x, const MemberPtr& y) { return x == y || (x && y && *x == *y); }))
+    return false;
   return std::equal(a.workers.begin(), a.workers.end(), b.workers.begin(), [](const auto& x, const auto& y) {
     if (x.first != y.first) return false;
     if (x.second == y.second) return true;

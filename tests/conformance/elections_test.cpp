@@ -11,7 +11,7 @@ using Elections = ConformanceTest;
 
 const Member* find_member(const Cluster& cluster, const std::string& name) {
   for (const auto& m : cluster.members) {
-    if (m.name == name) return &m;
+    if (m->name == name) return m.get();
   }
   return nullptr;
 }

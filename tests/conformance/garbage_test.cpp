@@ -35,8 +35,8 @@ TEST_F(Garbage, EveryKeyLoadsWithTheBrokenFieldEmpty) {
   EXPECT_TRUE(view->status.is_empty());
   EXPECT_FALSE(view->failsafe);
   ASSERT_EQ(view->members.size(), 1U) << "keys below members/<name>/ are not members";
-  EXPECT_EQ(view->members[0].name, "x");
-  EXPECT_EQ(view->members[0].data, nlohmann::json::object());
+  EXPECT_EQ(view->members[0]->name, "x");
+  EXPECT_EQ(view->members[0]->data, nlohmann::json::object());
   ASSERT_TRUE(view->leader);
   EXPECT_EQ(view->leader_name(), "ghost");
   EXPECT_EQ(view->leader->member.version, -1) << "a leader without a member key gets a placeholder";

@@ -15,8 +15,8 @@ TEST_F(Members, AppearOnTouchAndVanishWithTheirLease) {
   auto both = read_until(*b, [](const Cluster& c) { return c.has_member("a") && c.has_member("b"); });
   ASSERT_TRUE(both);
   ASSERT_EQ(both->members.size(), 2U);
-  EXPECT_EQ(both->members[0].name, "a") << "members come in key order";
-  EXPECT_NE(both->members[0].session, both->members[1].session) << "one lease per member";
+  EXPECT_EQ(both->members[0]->name, "a") << "members come in key order";
+  EXPECT_NE(both->members[0]->session, both->members[1]->session) << "one lease per member";
 
   // `a` stops; `b` keeps running its HA loop.
   pass_in_loop_steps(ttl() + 2 * loop_wait(), [&] {

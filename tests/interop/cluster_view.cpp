@@ -72,7 +72,7 @@ json view_of(const Cluster& cluster) {
                                          {"member", member_view(cluster.leader->member)}}
                                   : json(nullptr);
   view["members"] = json::array();
-  for (const auto& member : cluster.members) view["members"].push_back(member_view(member));
+  for (const auto& member : cluster.members) view["members"].push_back(member_view(*member));
   view["failover"] = cluster.failover ? json{{"version", cluster.failover->version},
                                              {"leader", cluster.failover->leader},
                                              {"member", cluster.failover->candidate},

@@ -95,7 +95,7 @@ TEST(AbstractDcsCluster, CitusCoordinatorReadsAllGroupsAndAttachesWorkers) {
   EXPECT_FALSE(cluster->config);
   ASSERT_EQ(cluster->workers.size(), 2u);
   EXPECT_EQ(cluster->workers.at(1)->leader_name(), "worker1");
-  EXPECT_EQ(cluster->workers.at(2)->members.at(0).name, "w2");
+  EXPECT_EQ(cluster->workers.at(2)->members.at(0)->name, "w2");
 }
 
 TEST(AbstractDcsCluster, CitusWorkerReadsOnlyItsGroup) {

@@ -37,9 +37,9 @@ TEST(ClusterLoader, ReadsEveryKey) {
   EXPECT_EQ(c.leader->member.version, 18);  // the leader's member is its member key
   EXPECT_TRUE(c.leader->member.is_primary());
   ASSERT_EQ(c.members.size(), 2u);
-  EXPECT_EQ(c.members[0].name, "node1");
-  EXPECT_EQ(c.members[1].name, "node2");
-  EXPECT_EQ(c.members[1].session, 1002);
+  EXPECT_EQ(c.members[0]->name, "node1");
+  EXPECT_EQ(c.members[1]->name, "node2");
+  EXPECT_EQ(c.members[1]->session, 1002);
   EXPECT_EQ(c.status.last_lsn, 67108864);
   EXPECT_EQ(c.status.slots, (std::map<std::string, std::int64_t>{{"node2", 67108864}}));
   ASSERT_TRUE(c.failover);
@@ -78,8 +78,8 @@ TEST(ClusterLoader, MembersAreOnlyDirectChildren) {
       {"members/c", "{}", 5, 0},
   });
   ASSERT_EQ(c.members.size(), 2u);
-  EXPECT_EQ(c.members[0].name, "a");
-  EXPECT_EQ(c.members[1].name, "c");
+  EXPECT_EQ(c.members[0]->name, "a");
+  EXPECT_EQ(c.members[1]->name, "c");
 }
 
 TEST(ClusterLoader, MembersComeInKeyOrderAndTheLastDuplicateWins) {
@@ -89,8 +89,8 @@ TEST(ClusterLoader, MembersComeInKeyOrderAndTheLastDuplicateWins) {
       {"members/b", R"({"state":"new"})", 3, 0},
   });
   ASSERT_EQ(c.members.size(), 2u);
-  EXPECT_EQ(c.members[0].name, "a");
-  EXPECT_EQ(c.members[1].state(), "new");
+  EXPECT_EQ(c.members[0]->name, "a");
+  EXPECT_EQ(c.members[1]->state(), "new");
 }
 
 TEST(ClusterLoader, LeaderWithoutMemberKeyGetsAPlaceholder) {
@@ -136,13 +136,54 @@ TEST(ClusterLoader, GarbageInEveryKeyNeverThrowsAndLeavesFieldsEmpty) {
     EXPECT_EQ(c.history->lines, json::array());
     EXPECT_EQ(c.timeline(), 0);
     ASSERT_EQ(c.members.size(), 1u);
-    EXPECT_EQ(c.members[0].data, json::object());
+    EXPECT_EQ(c.members[0]->data, json::object());
     EXPECT_TRUE(c.status.is_empty());
     EXPECT_TRUE(c.sync.is_empty());
     EXPECT_EQ(c.sync.version, 7);
     ASSERT_TRUE(c.leader);
     EXPECT_EQ(c.leader->name(), garbage);  // the leader key is plain text
   }
+}
+
+TEST(ClusterLoader, AReReadReusesMembersWhoseKeyDidNotMove) {
+  const auto before = Cluster::from_keys(healthy_cluster());
+  auto keys = healthy_cluster();
+  keys[7] = {"members/node2", R"({"role":"replica","state":"stopped"})", 30, 1002};  // node2 rewritten
+  keys.push_back({"members/node3", R"({"state":"running"})", 31, 1003});             // node3 new
+  const auto after = Cluster::from_keys(keys, &before);
+
+  ASSERT_EQ(after.members.size(), 3u);
+  EXPECT_EQ(after.members[0], before.members[0]) << "node1 did not move: the same object is shared";
+  EXPECT_NE(after.members[1], before.members[1]);
+  EXPECT_EQ(after.members[1]->state(), "stopped") << "a new version is parsed again";
+  EXPECT_EQ(after.members[2]->name, "node3");
+  EXPECT_EQ(after, Cluster::from_keys(keys)) << "reuse never changes the result";
+}
+
+TEST(ClusterLoader, AMemberReboundToAnotherLeaseIsNotReused) {
+  const auto before = Cluster::from_keys(healthy_cluster());
+  auto keys = healthy_cluster();
+  keys[6].session = 2001;
+  const auto after = Cluster::from_keys(keys, &before);
+  EXPECT_NE(after.members[0], before.members[0]);
+  EXPECT_EQ(after.members[0]->session, 2001);
+}
+
+TEST(ClusterLoader, KeysWithoutARevisionAreNeverReused) {
+  const std::vector<StoredKey> first{{"members/a", R"({"state":"running"})", 0, 0}};
+  const std::vector<StoredKey> second{{"members/a", R"({"state":"stopped"})", 0, 0}};
+  const auto before = Cluster::from_keys(first);
+  const auto after = Cluster::from_keys(second, &before);
+  EXPECT_EQ(after.members[0]->state(), "stopped") << "version 0 does not identify a value";
+}
+
+TEST(ClusterLoader, CitusReReadReusesWorkerMembers) {
+  const std::vector<StoredKey> keys{{"0/members/c", R"({"state":"running"})", 4, 0},
+                                    {"1/members/w", R"({"state":"running"})", 5, 0}};
+  const auto before = Cluster::from_citus_keys(keys);
+  const auto after = Cluster::from_citus_keys(keys, &before);
+  EXPECT_EQ(after.members[0], before.members[0]);
+  EXPECT_EQ(after.workers.at(1)->members[0], before.workers.at(1)->members[0]);
 }
 
 TEST(ClusterLoader, CitusCoordinatorGetsWorkerGroups) {
@@ -165,7 +206,7 @@ TEST(ClusterLoader, CitusCoordinatorGetsWorkerGroups) {
   EXPECT_EQ(c.workers.at(1)->leader_name(), "work1");
   EXPECT_EQ(c.workers.at(1)->members.size(), 1u);
   EXPECT_TRUE(c.workers.at(2)->is_unlocked());
-  EXPECT_EQ(c.workers.at(2)->members[0].name, "work2");
+  EXPECT_EQ(c.workers.at(2)->members[0]->name, "work2");
   EXPECT_TRUE(c.workers.at(1)->workers.empty());
 }
 

@@ -81,7 +81,7 @@ Cluster cluster_with_leader(const std::string& leader_name, std::int64_t session
   member.version = 3;
   member.name = leader_name;
   member.session = session;
-  cluster.members.push_back(member);
+  cluster.members.push_back(std::make_shared<const Member>(member));
   Leader leader;
   leader.version = 5;
   leader.session = session;
