@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/args.hpp"
+#include "dcs/errors.hpp"
 #include "dcs/etcd3/config.hpp"
 
 namespace dcs_examples {
