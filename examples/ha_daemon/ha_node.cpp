@@ -185,7 +185,8 @@ std::string HaNode::bootstrap_or_clone(const Cluster& cluster) {
     role_ = Role::replica;
     state_ = "running";
     timeline_ = std::max<std::int64_t>({1, member_timeline(cluster.leader->member), cluster.timeline()});
-    lsn_ = cluster.last_lsn();
+    // Right after bootstrap the leader has published its position only in its member key.
+    lsn_ = std::max(cluster.last_lsn(), cluster.leader->member.lsn().value_or(0));
     return "created a replica from the leader " + cluster.leader_name();
   }
   return "waiting for leader to bootstrap";

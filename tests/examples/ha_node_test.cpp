@@ -211,6 +211,19 @@ TEST_F(HaNodeTest, SwitchoverMovesTheLeaderToTheCandidateAndClearsTheRequest) {
   EXPECT_EQ(node("a").timeline(), 2);
 }
 
+TEST_F(HaNodeTest, AReplicaClonedRightAfterBootstrapCanTakeOverAtOnce) {
+  add("a");
+  add("b");
+  node("a").run_cycle();  // bootstrap: no status yet
+  node("b").run_cycle();  // clone
+  node("a").run_cycle();  // the first status
+  ASSERT_TRUE(observer_->manual_failover("a", "b"));
+  node("a").run_cycle();
+  EXPECT_EQ(leader(), "") << "b is not lagging: it cloned the leader's position";
+  node("b").run_cycle();
+  EXPECT_EQ(leader(), "b");
+}
+
 TEST_F(HaNodeTest, FailoverRequestWithoutLeaderNameAlsoMovesALiveLeader) {
   three_members();
   ASSERT_TRUE(observer_->manual_failover("", "b"));
