@@ -70,7 +70,8 @@ DaemonProcess::~DaemonProcess() {
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
 
-void DaemonProcess::signal(int signal_number) const {
+void DaemonProcess::signal(int signal_number) {
+  signalled_ = true;
   if (pid_ > 0 && !exit_status_) ::kill(pid_, signal_number);
 }
 

@@ -24,7 +24,10 @@ class DaemonProcess {
   DaemonProcess& operator=(const DaemonProcess&) = delete;
 
   pid_t pid() const noexcept { return pid_; }
-  void signal(int signal_number) const;
+  /// Sends a signal; the test then expects the child to end.
+  void signal(int signal_number);
+  /// True once signal() was called.
+  bool signalled() const noexcept { return signalled_; }
   /// Waits (bounded) for the child to exit; its exit status (128 + signal when killed), or
   /// nullopt when it still runs after `bound`.
   std::optional<int> wait_exit(std::chrono::milliseconds bound);
@@ -36,6 +39,7 @@ class DaemonProcess {
  private:
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
+  bool signalled_ = false;
   int stdout_fd_ = -1;
   std::string log_path_;
   mutable std::mutex mutex_;

@@ -77,6 +77,13 @@ class ExamplesEndToEnd : public ::testing::Test {
   }
 
   void TearDown() override {
+    // A member the test did not stop must still run: a crash or a sanitizer report ends it.
+    for (const auto& [name, daemon] : daemons_) {
+      if (daemon->signalled()) continue;
+      if (const auto status = daemon->wait_exit(0ms)) {
+        ADD_FAILURE() << "ha_daemon " << name << " exited on its own with status " << *status;
+      }
+    }
     if (HasFailure()) {
       for (const auto& [name, daemon] : daemons_) {
         ADD_FAILURE() << "ha_daemon " << name << " stderr (tail):\n" << daemon->log_tail();
@@ -287,6 +294,7 @@ TEST_F(ExamplesEndToEnd, SwitchoverMovesTheLeaderAndListShowsIt) {
       10s))
       << "watch output:\n"
       << json(watcher.lines()).dump(1);
+  EXPECT_FALSE(watcher.wait_exit(0ms)) << "dcsctl watch ended early:\n" << watcher.log_tail();
 }
 
 TEST_F(ExamplesEndToEnd, DcsctlExitCodes) {
