@@ -9,6 +9,8 @@ PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates clang-format
   libcurl4-openssl-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  # examples/ha_daemon and examples/dcsctl read Patroni-style YAML configuration files.
+  libyaml-cpp-dev
   etcd-server etcd-client
   # tests/interop runs real Patroni 3.0.2 (Debian's package) against libdcs; its etcd v3 module
   # also needs python3-etcd (only an alternative in patroni's Depends), dnspython, dateutil and

@@ -1,0 +1,29 @@
+// The machine-readable trace of ha_daemon: one JSON line per role change, so a script can check
+// who believed it led, and when.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dcs_examples {
+
+/// The fake PostgreSQL's role. `uninitialized`: no data yet (waiting to bootstrap or clone).
+enum class Role { uninitialized, replica, primary };
+
+std::string_view to_string(Role role) noexcept;
+
+struct RoleEvent {
+  double ts = 0;  ///< unix seconds
+  std::string member;
+  /// "acquired" (took the leader key), "renewed_failed" (could not keep it), "released" (gave
+  /// it up: switchover, shutdown) or "demoted" (stopped being primary without releasing it).
+  std::string event;
+  Role role = Role::uninitialized;  ///< the role once the event happened
+  std::int64_t timeline = 0;
+};
+
+/// {"ts":…,"member":"…","event":"…","role":"…","timeline":…} without a trailing newline.
+std::string to_json_line(const RoleEvent& event);
+
+}  // namespace dcs_examples
