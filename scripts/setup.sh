@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates clang-format
-  libcurl4-openssl-dev nlohmann-json3-dev libssl-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   etcd-server etcd-client
   # tests/interop runs real Patroni 3.0.2 (Debian's package) against libdcs; its etcd v3 module
