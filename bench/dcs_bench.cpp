@@ -16,6 +16,8 @@
 //               RssFile, RssShmem, VmHWM and threads; also those of a bare libcurl process
 //               (dcs_bench_floor) that sent one request.
 //   profile     only libdcs's busy HA cycles (for perf record).
+//   profile-getcluster  only get_cluster direct reads of --members N (default 100) members,
+//               200 x scale of them; for callgrind with --toggle-collect='dcs::AbstractDCS::get_cluster()'.
 //
 // The raw requests are not written by hand: a throw-away Etcd3 of the same scope and name runs
 // each operation once through an in-process recording proxy (recording_proxy.hpp), and the
@@ -70,6 +72,7 @@ struct Options {
   double scale = 1.0;
   std::string floor_exe;
   bool show_requests = false;  // print every recorded request body
+  int members = 100;           // profile-getcluster
 };
 
 Options g_options;
@@ -594,6 +597,30 @@ json section_profile() {
   return {{"cycles", n}, {"cpu_us_per_cycle", cpu.total() * 1e6 / n}, {"failures", failures}};
 }
 
+// Only get_cluster direct reads of one cluster size, nothing else measured: for callgrind
+// (instructions per get_cluster = the toggled cost / the count printed).
+json section_profile_getcluster() {
+  bench::EtcdAdmin admin(g_options.endpoint);
+  const std::int64_t member_lease = admin.lease_grant(3600);
+  const int members = g_options.members;
+  const std::string scope = "libdcs-bench-pgc-" + std::to_string(members), p = "/service/" + scope + "/";
+  admin.remove_prefix(p);
+  admin.populate_cluster(scope, members, member_lease);
+  Etcd3 ctl(dcs_options(g_options.endpoint, scope, "libdcs-bench-ctl", true));
+  const int n = scaled(200);
+  int failures = 0;
+  const auto c0 = bench::cpu_time();
+  for (int i = 0; i < n; ++i) {
+    const auto c = ctl.get_cluster();
+    failures += !(c && c->members.size() == static_cast<std::size_t>(members));
+  }
+  const auto cpu = bench::cpu_time() - c0;
+  std::printf("profile-getcluster: %d members, %d get_cluster calls, %.1f us CPU each, failures %d\n", members, n,
+              cpu.total() * 1e6 / n, failures);
+  admin.remove_prefix(p);
+  return {{"members", members}, {"calls", n}, {"cpu_us_per_call", cpu.total() * 1e6 / n}, {"failures", failures}};
+}
+
 // Runs `exe url` and returns the last line it printed.
 std::string run_floor(const std::string& exe) {
   int fds[2];
@@ -685,8 +712,8 @@ json section_memory() {
 
 void usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile[,...] [--scale F] "
-               "[--floor-exe PATH] [--show-requests]\n",
+               "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile|profile-getcluster[,...] "
+               "[--scale F] [--members N] [--floor-exe PATH] [--show-requests]\n",
                argv0);
 }
 
@@ -705,6 +732,8 @@ int main(int argc, char** argv) {
       g_options.scale = std::atof(argv[++i]);
     } else if (arg == "--floor-exe" && has_value) {
       g_options.floor_exe = argv[++i];
+    } else if (arg == "--members" && has_value) {
+      g_options.members = std::atoi(argv[++i]);
     } else if (arg == "--show-requests") {
       g_options.show_requests = true;
     } else {
@@ -737,6 +766,8 @@ int main(int argc, char** argv) {
         summary["hacycle"] = section_hacycle();
       } else if (section == "profile") {
         summary["profile"] = section_profile();
+      } else if (section == "profile-getcluster") {
+        summary["profile_getcluster"] = section_profile_getcluster();
       } else if (section == "memory") {
         if (g_options.sections.size() != 1) throw std::runtime_error("run the memory section alone");
         summary["memory"] = section_memory();

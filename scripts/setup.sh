@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates clang-format
-  libcurl4-openssl-dev nlohmann-json3-dev libssl-dev
+  libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   # examples/ha_daemon and examples/dcsctl read Patroni-style YAML configuration files.
   libyaml-cpp-dev

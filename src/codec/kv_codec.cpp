@@ -1,5 +1,7 @@
 #include "codec/kv_codec.hpp"
 
+#include <charconv>
+
 #include "codec/base64.hpp"
 
 namespace dcs::codec {
@@ -98,7 +100,125 @@ ResponseOp decode_response_op(const json& op) {
   throw DecodeError("txn response operation of unknown kind: " + op.dump());
 }
 
+// Appends one JSON object member by member. Keys are written in sorted order, which is what
+// nlohmann's dump of the same object prints: the bodies are byte for byte those of encode().
+// Every string written is base64 or a fixed name, so nothing needs escaping.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
+  ~ObjectWriter() { out_ += '}'; }
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+  std::string& key(std::string_view name) {
+    if (!first_) out_ += ',';
+    first_ = false;
+    out_ += '"';
+    out_ += name;
+    out_ += "\":";
+    return out_;
+  }
+  void bytes(std::string_view name, std::string_view value) {
+    key(name) += '"';
+    base64_append(out_, value);
+    out_ += '"';
+  }
+  void int64(std::string_view name, std::int64_t value) {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    key(name) += '"';
+    out_.append(digits, end);
+    out_ += '"';
+  }
+  void text(std::string_view name, std::string_view value) {
+    key(name) += '"';
+    out_ += value;
+    out_ += '"';
+  }
+  void yes(std::string_view name) { key(name) += "true"; }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
+void append_ops(std::string& out, const std::vector<RequestOp>& ops) {
+  out += '[';
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (i != 0) out += ',';
+    std::visit(
+        [&out](const auto& request) {
+          using T = std::decay_t<decltype(request)>;
+          ObjectWriter op(out);
+          if constexpr (std::is_same_v<T, RangeRequest>) op.key("request_range");
+          if constexpr (std::is_same_v<T, PutRequest>) op.key("request_put");
+          if constexpr (std::is_same_v<T, DeleteRangeRequest>) op.key("request_delete_range");
+          if constexpr (std::is_same_v<T, TxnRequest>) op.key("request_txn");
+          append_json(out, request);
+        },
+        ops[i].request);
+  }
+  out += ']';
+}
+
 }  // namespace
+
+void append_json(std::string& out, const RangeRequest& request) {
+  ObjectWriter w(out);
+  if (request.count_only) w.yes("count_only");
+  w.bytes("key", request.key);
+  if (request.keys_only) w.yes("keys_only");
+  if (request.limit != 0) w.int64("limit", request.limit);
+  if (!request.range_end.empty()) w.bytes("range_end", request.range_end);
+  if (request.revision != 0) w.int64("revision", request.revision);
+  if (request.serializable) w.yes("serializable");
+  if (request.sort_order != SortOrder::none) w.text("sort_order", sort_order_name(request.sort_order));
+  if (request.sort_target != SortTarget::key) w.text("sort_target", sort_target_name(request.sort_target));
+}
+
+void append_json(std::string& out, const PutRequest& request) {
+  ObjectWriter w(out);
+  if (request.ignore_lease) w.yes("ignore_lease");
+  if (request.ignore_value) w.yes("ignore_value");
+  w.bytes("key", request.key);
+  if (request.lease != 0) w.int64("lease", request.lease);
+  if (request.prev_kv) w.yes("prev_kv");
+  if (!request.ignore_value) w.bytes("value", request.value);
+}
+
+void append_json(std::string& out, const DeleteRangeRequest& request) {
+  ObjectWriter w(out);
+  w.bytes("key", request.key);
+  if (request.prev_kv) w.yes("prev_kv");
+  if (!request.range_end.empty()) w.bytes("range_end", request.range_end);
+}
+
+void append_json(std::string& out, const Compare& compare) {
+  ObjectWriter w(out);
+  if (compare.target == CompareTarget::create) w.int64("create_revision", compare.number);
+  w.bytes("key", compare.key);
+  if (compare.target == CompareTarget::lease) w.int64("lease", compare.number);
+  if (compare.target == CompareTarget::mod) w.int64("mod_revision", compare.number);
+  if (!compare.range_end.empty()) w.bytes("range_end", compare.range_end);
+  if (compare.result != CompareResult::equal) w.text("result", compare_result_name(compare.result));
+  w.text("target", compare_target_name(compare.target));
+  if (compare.target == CompareTarget::value) w.bytes("value", compare.value);
+  if (compare.target == CompareTarget::version) w.int64("version", compare.number);
+}
+
+void append_json(std::string& out, const TxnRequest& request) {
+  ObjectWriter w(out);
+  if (!request.compare.empty()) {
+    w.key("compare") += '[';
+    for (std::size_t i = 0; i < request.compare.size(); ++i) {
+      if (i != 0) out += ',';
+      append_json(out, request.compare[i]);
+    }
+    out += ']';
+  }
+  if (!request.failure.empty()) append_ops(w.key("failure"), request.failure);
+  if (!request.success.empty()) append_ops(w.key("success"), request.success);
+}
 
 json encode(const RangeRequest& request) {
   json body = {{"key", base64_encode(request.key)}};

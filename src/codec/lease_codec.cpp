@@ -15,6 +15,10 @@ json encode_lease_id(std::int64_t id) {
   return {{"ID", int64_field(id)}};
 }
 
+std::string encode_lease_id_text(std::int64_t id) {
+  return "{\"ID\":\"" + std::to_string(id) + "\"}";
+}
+
 json encode_lease_time_to_live(std::int64_t id, bool keys) {
   json body = encode_lease_id(id);
   if (keys) body["keys"] = true;

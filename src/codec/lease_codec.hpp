@@ -8,6 +8,8 @@ namespace dcs::codec {
 
 json encode_lease_grant(std::int64_t ttl_seconds, std::int64_t id);
 json encode_lease_id(std::int64_t id);
+/// encode_lease_id(id).dump() without a JSON tree.
+std::string encode_lease_id_text(std::int64_t id);
 json encode_lease_time_to_live(std::int64_t id, bool keys);
 
 etcd3::LeaseGrantResponse decode_lease_grant_response(const json& response);

@@ -2,6 +2,7 @@
 #include <thread>
 
 #include "codec/cluster_codec.hpp"
+#include "codec/fast_decode.hpp"
 #include "codec/kv_codec.hpp"
 #include "codec/lease_codec.hpp"
 #include "etcd3/client_impl.hpp"
@@ -34,13 +35,20 @@ Resend resend_for(const TxnRequest& request) {
 Etcd3Client::Etcd3Client(Etcd3Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Etcd3Client::~Etcd3Client() = default;
 
+// The HA loop's requests (range, put, txn, keepalive) are rendered without a JSON tree and their
+// answers read by the fast decoders; an answer those cannot read takes the general decoder.
+
 RangeResponse Etcd3Client::range(const RangeRequest& request) {
-  const json answer = impl_->execute("/kv/range", codec::encode(request), Resend::safe);
+  FastAnswer<RangeResponse, codec::fast_decode_range> fast;
+  const json answer = impl_->execute("/kv/range", codec::encode_text(request), Resend::safe, &fast);
+  if (fast.decoded) return std::move(fast.result);
   return decode_answer("range", [&] { return codec::decode_range_response(answer); });
 }
 
 PutResponse Etcd3Client::put(const PutRequest& request) {
-  const json answer = impl_->execute("/kv/put", codec::encode(request), Resend::never);
+  FastAnswer<PutResponse, codec::fast_decode_put> fast;
+  const json answer = impl_->execute("/kv/put", codec::encode_text(request), Resend::never, &fast);
+  if (fast.decoded) return std::move(fast.result);
   return decode_answer("put", [&] { return codec::decode_put_response(answer); });
 }
 
@@ -50,7 +58,9 @@ DeleteRangeResponse Etcd3Client::delete_range(const DeleteRangeRequest& request)
 }
 
 TxnResponse Etcd3Client::txn(const TxnRequest& request) {
-  const json answer = impl_->execute("/kv/txn", codec::encode(request), resend_for(request));
+  FastAnswer<TxnResponse, codec::fast_decode_txn> fast;
+  const json answer = impl_->execute("/kv/txn", codec::encode_text(request), resend_for(request), &fast);
+  if (fast.decoded) return std::move(fast.result);
   return decode_answer("txn", [&] { return codec::decode_txn_response(answer); });
 }
 
@@ -67,7 +77,9 @@ LeaseGrantResponse Etcd3Client::lease_grant(std::int64_t ttl_seconds, std::int64
 }
 
 LeaseKeepAliveResponse Etcd3Client::lease_keepalive(std::int64_t id) {
-  const json answer = impl_->execute("/lease/keepalive", codec::encode_lease_id(id), Resend::safe);
+  FastAnswer<LeaseKeepAliveResponse, codec::fast_decode_keepalive> fast;
+  const json answer = impl_->execute("/lease/keepalive", codec::encode_lease_id_text(id), Resend::safe, &fast);
+  if (fast.decoded) return std::move(fast.result);
   return decode_answer("lease keepalive", [&] { return codec::decode_lease_keepalive_message(answer); });
 }
 

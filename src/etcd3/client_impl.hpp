@@ -34,6 +34,26 @@ enum class Resend {
 /// store revision keeps working for an established watch, so that one needs no restart.
 enum class ReauthenticateMode { not_required, required, required_without_watcher_restart };
 
+/// Reads a success answer straight into its typed response (codec/fast_decode.hpp). When it
+/// cannot (anything unusual about the answer), the request path decodes the answer the general
+/// way, which raises what it always raised; `decoded` says which way the last answer went.
+class FastDecoder {
+ public:
+  virtual ~FastDecoder() = default;
+  /// False: not a well-formed answer of the expected shape. `top_header`: the answer's top-level
+  /// header, for the stale-member check.
+  virtual bool decode(std::string& body, ResponseHeader& top_header) = 0;
+  bool decoded = false;
+};
+
+/// A FastDecoder over one of the codec's fast_decode_* functions.
+template <typename Response, bool (*Decode)(std::string&, ResponseHeader&, Response&)>
+class FastAnswer final : public FastDecoder {
+ public:
+  bool decode(std::string& body, ResponseHeader& top_header) override { return Decode(body, top_header, result); }
+  Response result;
+};
+
 struct Etcd3Client::Impl {
   explicit Impl(Etcd3Options opts);
 
@@ -41,20 +61,24 @@ struct Etcd3Client::Impl {
   /// failures, Unavailable and stale members, re-authenticating once on token errors, and
   /// backing off on DeadlineExceeded / FailedPrecondition, all within one retry_timeout budget.
   codec::json execute(std::string_view path, const codec::json& body, Resend resend);
+  /// The same with the body already rendered. With `fast`, a success answer it can read is
+  /// decoded by it (fast->decoded) and the returned JSON is null; otherwise as above.
+  codec::json execute(std::string_view path, const std::string& body, Resend resend, FastDecoder* fast = nullptr);
 
   /// One attempt against one endpoint, no failover: the parsed success answer or an exception.
   codec::json attempt(const std::string& endpoint, std::string_view path, const std::string& body,
-                      std::chrono::milliseconds timeout, bool send_token);
+                      std::chrono::milliseconds timeout, bool send_token, FastDecoder* fast = nullptr);
   /// The same, but when `endpoint` stays silent for longer than a few of its usual round trips
   /// copies of the request go to the `fallbacks` in turn (requests that may run twice only).
   /// `answered` is the endpoint whose answer is returned.
   codec::json attempt_raced(const std::string& endpoint, std::span<const std::string> fallbacks, std::string_view path,
-                            const std::string& body, std::chrono::milliseconds timeout, std::string& answered);
+                            const std::string& body, std::chrono::milliseconds timeout, std::string& answered,
+                            FastDecoder* fast = nullptr);
   /// How long to wait for an answer before racing a copy of the request to another endpoint.
   std::chrono::milliseconds hedge_delay(std::chrono::milliseconds timeout) const;
   void record_latency(std::chrono::microseconds latency);
-  /// Turns a success answer into JSON after the stale-member check.
-  codec::json accept(const std::string& endpoint, const http::HttpResponse& response);
+  /// Turns a success answer into JSON (or hands it to `fast`) after the stale-member check.
+  codec::json accept(const std::string& endpoint, http::HttpResponse& response, FastDecoder* fast = nullptr);
 
   /// The API prefix, detecting the version first if needed.
   std::string ensure_prefix(detail::RetryPolicy& policy);

@@ -195,9 +195,16 @@ json Etcd3Client::Impl::interpret(const http::HttpResponse& response) const {
   return parsed;
 }
 
-json Etcd3Client::Impl::accept(const std::string& endpoint, const http::HttpResponse& response) {
-  json answer = interpret(response);
-  const auto header = decode_answer("header", [&] { return codec::decode_header(answer); });
+json Etcd3Client::Impl::accept(const std::string& endpoint, http::HttpResponse& response, FastDecoder* fast) {
+  json answer;
+  ResponseHeader header;
+  if (fast != nullptr) {
+    fast->decoded = response.status >= 200 && response.status < 300 && fast->decode(response.body, header);
+  }
+  if (fast == nullptr || !fast->decoded) {
+    answer = interpret(response);
+    header = decode_answer("header", [&] { return codec::decode_header(answer); });
+  }
   switch (term_guard.observe(header)) {
     case detail::RaftTermGuard::Verdict::stale:
       throw EtcdConnectionFailed("Connected to Etcd node " + endpoint + " with term " +
@@ -214,21 +221,21 @@ json Etcd3Client::Impl::accept(const std::string& endpoint, const http::HttpResp
 }
 
 json Etcd3Client::Impl::attempt(const std::string& endpoint, std::string_view path, const std::string& body,
-                                milliseconds timeout, bool send_token) {
+                                milliseconds timeout, bool send_token, FastDecoder* fast) {
   std::string url;
   {
     std::lock_guard lock(mutex);
     url = endpoint + api_prefix + std::string(path);
   }
   const auto started = std::chrono::steady_clock::now();
-  const auto response = send(make_request(std::move(url), body, send_token, timeout));
+  auto response = send(make_request(std::move(url), body, send_token, timeout));
   record_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
-  return accept(endpoint, response);
+  return accept(endpoint, response, fast);
 }
 
 json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, std::span<const std::string> fallbacks,
                                       std::string_view path, const std::string& body, milliseconds timeout,
-                                      std::string& answered) {
+                                      std::string& answered, FastDecoder* fast) {
   std::string prefix;
   {
     std::lock_guard lock(mutex);
@@ -240,7 +247,7 @@ json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, std::span<con
   };
   const auto started = std::chrono::steady_clock::now();
   int winner = 0;
-  const auto response = send_raced(primary, fallbacks.size(), make_copy, hedge_delay(timeout), winner);
+  auto response = send_raced(primary, fallbacks.size(), make_copy, hedge_delay(timeout), winner);
   answered = winner == 0 ? endpoint : fallbacks[static_cast<std::size_t>(winner - 1)];
   if (winner == 0) {
     record_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
@@ -248,7 +255,7 @@ json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, std::span<con
     log(LogLevel::warning, "etcd server " + endpoint + " did not answer in time; " + answered + " did");
     endpoints.mark_failed(endpoint);
   }
-  return accept(answered, response);
+  return accept(answered, response, fast);
 }
 
 VersionInfo Etcd3Client::Impl::detect_version_at(const std::string& endpoint, milliseconds timeout) {
@@ -406,11 +413,14 @@ void Etcd3Client::Impl::maybe_refresh_topology(detail::RetryPolicy& policy) {
 }
 
 json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend resend) {
+  return execute(path, body.dump(), resend);
+}
+
+json Etcd3Client::Impl::execute(std::string_view path, const std::string& text, Resend resend, FastDecoder* fast) {
   const auto call_budget = budget();
   detail::RetryPolicy policy(call_budget);
   ensure_prefix(policy);
   maybe_refresh_topology(policy);
-  const std::string text = body.dump();
   const bool send_token = path != "/auth/authenticate";
   bool reauthenticated = false;
   std::exception_ptr last_error;
@@ -437,8 +447,8 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
           // Requests that may run twice are raced to the next endpoint when this one is silent.
           json answer = resend == Resend::safe && send_token && i + 1 < order.size()
                             ? attempt_raced(endpoint, std::span<const std::string>(order).subspan(i + 1), path, text,
-                                            timeout, answered)
-                            : attempt(endpoint, path, text, timeout, send_token);
+                                            timeout, answered, fast)
+                            : attempt(endpoint, path, text, timeout, send_token, fast);
           endpoints.mark_ok(answered);
           if (answered != endpoints.preferred()) switch_to(answered);
           return answer;

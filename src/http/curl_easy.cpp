@@ -14,9 +14,27 @@ namespace dcs::http {
 
 namespace {
 
-size_t append_to_string(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+// Spare room kept at the end of an answer body: the JSON decoder reads up to 64 bytes past the
+// text (codec/fast_decode.cpp) and would otherwise copy the body to get them.
+constexpr std::size_t kBodyPadding = 64;
+
+// The key of a header list: every request field build_headers reads.
+void header_key(std::string& key, const HttpRequest& request) {
+  key.clear();
+  key += request.post ? 'P' : 'G';
+  key += request.require_leader ? 'L' : '-';
+  key += std::to_string(request.total_timeout.count());
+  key += ':';
+  key += request.authorization;
+}
+
+bool same(const KeepaliveSettings& a, const KeepaliveSettings& b) {
+  return a.idle_seconds == b.idle_seconds && a.interval_seconds == b.interval_seconds && a.probes == b.probes &&
+         a.user_timeout_ms == b.user_timeout_ms;
+}
+
+bool same(const TlsFiles& a, const TlsFiles& b) {
+  return a.ca_file == b.ca_file && a.cert_file == b.cert_file && a.key_file == b.key_file;
 }
 
 TransportFailure classify(CURLcode code) {
@@ -169,11 +187,25 @@ void throw_transport_error(int curl_code, const char* error_buffer, bool request
 
 // One request in flight on one easy handle of the session.
 struct CurlEasy::Transfer {
+  // Appends to the body, sized up front from Content-Length (one allocation, with the padding).
+  static size_t receive(char* data, size_t size, size_t count, void* user) {
+    auto& self = *static_cast<Transfer*>(user);
+    const std::size_t n = size * count;
+    auto& body = self.response.body;
+    if (body.empty()) {
+      curl_off_t length = -1;
+      if (curl_easy_getinfo(self.handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0 &&
+          length < (curl_off_t{1} << 30)) {
+        body.reserve(static_cast<std::size_t>(length) + kBodyPadding);
+      }
+    }
+    body.append(data, n);
+    return n;
+  }
+
   CURL* handle = nullptr;
   const HttpRequest* request = nullptr;
   HttpResponse response;
-  curl_slist* headers = nullptr;
-  curl_slist* resolve = nullptr;
   char error_buffer[CURL_ERROR_SIZE] = {0};
   bool running = false;
   bool done = false;
@@ -198,18 +230,97 @@ CurlEasy::~CurlEasy() {
   curl_easy_cleanup(handles_[0]);
   curl_easy_cleanup(handles_[1]);
   curl_multi_cleanup(multi_);
+  for (auto& state : state_) {
+    curl_slist_free_all(state.headers);
+    curl_slist_free_all(state.resolve_list);
+  }
 }
 
-void CurlEasy::start(Transfer& transfer, CURL* handle, const HttpRequest& request) {
+// Sets what the request needs on the handle of `slot`, skipping what it already holds. The
+// same options as apply_common_options, which streams use on their one-off handles.
+void CurlEasy::configure(int slot, const HttpRequest& request) {
+  CURL* handle = handles_[slot];
+  HandleState& state = state_[slot];
+  if (!state.configured) {
+    curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
+    // libcurl enables TCP_NODELAY by default; it is set explicitly because losing it costs a
+    // delayed-ACK wait (~40 ms) on every request.
+    curl_easy_setopt(handle, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(handle, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, tune_socket);
+    // The handle's own copy: it outlives every request.
+    curl_easy_setopt(handle, CURLOPT_SOCKOPTDATA, &state.keepalive);
+    curl_easy_setopt(handle, CURLOPT_FOLLOWLOCATION, 0L);
+    // etcd endpoints are reached directly: an http_proxy in the daemon's environment must not
+    // reroute (or break) DCS traffic. A configured etcd `proxy` is an endpoint, not an HTTP proxy.
+    curl_easy_setopt(handle, CURLOPT_PROXY, "");
+    // h2c is not served on etcd's plaintext port; HTTP/1.1 everywhere keeps the behaviour uniform.
+    curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+    curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, Transfer::receive);
+    state.configured = true;
+  }
+  if (!same(state.keepalive, request.keepalive)) {
+    state.keepalive = request.keepalive;
+    curl_easy_setopt(handle, CURLOPT_TCP_KEEPIDLE,
+                     state.keepalive.idle_seconds > 0 ? state.keepalive.idle_seconds : 60L);
+    curl_easy_setopt(handle, CURLOPT_TCP_KEEPINTVL,
+                     state.keepalive.interval_seconds > 0 ? state.keepalive.interval_seconds : 60L);
+  }
+  curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
+  const bool https = request.url.rfind("https://", 0) == 0;
+  if (https && (!state.https || !same(state.tls, request.tls))) {
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(handle, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+    // Handles belong to one client, whose files never change; an empty CA file keeps libcurl's
+    // default trust store.
+    if (!request.tls.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, request.tls.ca_file.c_str());
+    if (!request.tls.cert_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLCERT, request.tls.cert_file.c_str());
+    if (!request.tls.key_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLKEY, request.tls.key_file.c_str());
+    state.tls = request.tls;
+    state.https = true;
+  }
+  if (state.connect_timeout_ms != request.connect_timeout.count()) {
+    state.connect_timeout_ms = static_cast<long>(request.connect_timeout.count());
+    curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, state.connect_timeout_ms);
+  }
+  if (state.total_timeout_ms != request.total_timeout.count()) {
+    state.total_timeout_ms = static_cast<long>(request.total_timeout.count());
+    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, state.total_timeout_ms);
+  }
+  if (request.post) {
+    curl_easy_setopt(handle, CURLOPT_POST, 1L);
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  } else {
+    curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
+  }
+  // The header list and the resolve entry are rebuilt only when their inputs change (a new
+  // token, another timeout, a new address); libcurl parses a resolve list when it is set.
+  thread_local std::string key;
+  header_key(key, request);
+  if (state.headers == nullptr || key != state.header_key) {
+    curl_slist* headers = build_headers(request);
+    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers);
+    curl_slist_free_all(state.headers);
+    state.headers = headers;
+    state.header_key = key;
+  }
+  if (request.resolve != state.resolve) {
+    curl_slist* resolve = request.resolve.empty() ? nullptr : curl_slist_append(nullptr, request.resolve.c_str());
+    curl_easy_setopt(handle, CURLOPT_RESOLVE, resolve);
+    curl_slist_free_all(state.resolve_list);
+    state.resolve_list = resolve;
+    state.resolve = request.resolve;
+  }
+}
+
+void CurlEasy::start(Transfer& transfer, int slot, const HttpRequest& request) {
+  CURL* handle = handles_[slot];
   transfer.handle = handle;
   transfer.request = &request;
-  transfer.headers = build_headers(request);
-  if (!request.resolve.empty()) transfer.resolve = curl_slist_append(nullptr, request.resolve.c_str());
-  apply_common_options(handle, request);
-  curl_easy_setopt(handle, CURLOPT_HTTPHEADER, transfer.headers);
-  curl_easy_setopt(handle, CURLOPT_RESOLVE, transfer.resolve);
-  curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, append_to_string);
-  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer.response.body);
+  configure(slot, request);
+  curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer.error_buffer);
   curl_multi_add_handle(multi_, handle);
   transfer.running = true;
@@ -227,14 +338,10 @@ void CurlEasy::finish(Transfer& transfer) {
   transfer.request_sent = request_size > 0;
   curl_easy_getinfo(transfer.handle, CURLINFO_RESPONSE_CODE, &transfer.response.status);
   curl_multi_remove_handle(multi_, transfer.handle);
-  // The handle keeps pointers to these until its next request; clear them now.
-  curl_easy_setopt(transfer.handle, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(transfer.handle, CURLOPT_RESOLVE, nullptr);
+  // The handle points into the transfer (on the caller's stack) until its next request; clear
+  // that now. The header and resolve lists belong to the session and stay.
   curl_easy_setopt(transfer.handle, CURLOPT_ERRORBUFFER, nullptr);
   curl_easy_setopt(transfer.handle, CURLOPT_WRITEDATA, nullptr);
-  curl_slist_free_all(transfer.headers);
-  curl_slist_free_all(transfer.resolve);
-  transfer.headers = transfer.resolve = nullptr;
   transfer.running = false;
 }
 
@@ -274,7 +381,7 @@ HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, std::size_t fa
     }
   } cleanup{this, slots};
 
-  start(slots[0], handles_[0], primary);
+  start(slots[0], 0, primary);
   started_at[0] = started;
   for (;;) {
     int running = 0;
@@ -324,7 +431,7 @@ HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, std::size_t fa
       slots[slot] = Transfer{};
       const std::size_t k = next_fallback++ % fallbacks;
       copies.push_back(make_fallback(k));
-      start(slots[slot], handles_[slot], copies.back());
+      start(slots[slot], slot, copies.back());
       candidate_of[slot] = static_cast<int>(k) + 1;
       started_at[slot] = Clock::now();
       next_send = later(resend_every);

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <string>
 
 #include "http/http_types.hpp"
 
@@ -44,11 +45,28 @@ class CurlEasy {
 
  private:
   struct Transfer;
-  void start(Transfer& transfer, CURL* handle, const HttpRequest& request);
+  // What one easy handle was last configured with. Options that rarely change (TCP and TLS
+  // settings, the header list, the CURLOPT_RESOLVE entry) are set again only when they do: libcurl
+  // copies or parses most of them on every setopt, and the lists would be rebuilt per request.
+  struct HandleState {
+    bool configured = false;  // the constant options are set
+    KeepaliveSettings keepalive;
+    TlsFiles tls;
+    bool https = false;
+    long connect_timeout_ms = -1;
+    long total_timeout_ms = -1;
+    std::string header_key;  // what `headers` was built from
+    curl_slist* headers = nullptr;
+    std::string resolve;  // the entry `resolve_list` holds
+    curl_slist* resolve_list = nullptr;
+  };
+  void configure(int slot, const HttpRequest& request);
+  void start(Transfer& transfer, int slot, const HttpRequest& request);
   void finish(Transfer& transfer);
 
   CURLM* multi_;
   CURL* handles_[2];
+  HandleState state_[2];
   long connects_ = 0;
 };
 

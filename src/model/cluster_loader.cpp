@@ -35,10 +35,26 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
     return it == nodes.end() ? nullptr : it->second;
   };
 
+  // A key whose modification revision is that of the previous view's value holds the same value:
+  // its parsed form is copied instead of parsing the text again (0: revision unknown, parsed).
+  const auto unchanged = [](const StoredKey* n, const auto& before) {
+    return before && n->version != 0 && before->version == n->version;
+  };
+
   Cluster cluster;
   if (const auto* n = node("initialize")) cluster.initialize = n->value;
-  if (const auto* n = node("config")) cluster.config = ClusterConfig::from_node(n->version, n->value);
-  if (const auto* n = node("history")) cluster.history = TimelineHistory::from_node(n->version, n->value);
+  if (const auto* n = node("config")) {
+    if (previous && unchanged(n, previous->config))
+      cluster.config = previous->config;
+    else
+      cluster.config = ClusterConfig::from_node(n->version, n->value);
+  }
+  if (const auto* n = node("history")) {
+    if (previous && unchanged(n, previous->history) && previous->history->value == n->value)
+      cluster.history = previous->history;
+    else
+      cluster.history = TimelineHistory::from_node(n->version, n->value);
+  }
 
   // `status` wins whenever it exists, even unreadable; the legacy key is only a fallback.
   if (const auto* n = node("status"))
@@ -74,8 +90,18 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
     cluster.leader = Leader{n->version, n->session, std::move(member)};
   }
 
-  if (const auto* n = node("failover")) cluster.failover = Failover::from_node(n->version, n->value);
-  if (const auto* n = node("sync")) cluster.sync = SyncState::from_node(n->version, n->value);
+  if (const auto* n = node("failover")) {
+    if (previous && unchanged(n, previous->failover))
+      cluster.failover = previous->failover;
+    else
+      cluster.failover = Failover::from_node(n->version, n->value);
+  }
+  if (const auto* n = node("sync")) {
+    if (previous && n->version != 0 && previous->sync.version == n->version)
+      cluster.sync = previous->sync;
+    else
+      cluster.sync = SyncState::from_node(n->version, n->value);
+  }
 
   if (const auto* n = node("failsafe")) {
     // Any JSON at all (Patroni does not check the type); JSON null is the same as no value.

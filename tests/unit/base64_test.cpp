@@ -83,5 +83,42 @@ TEST(Base64, RejectsTextEtcdWouldNotSend) {
   EXPECT_EQ(base64_decode("Zm9\xc3"), std::nullopt) << "non-ASCII byte";
 }
 
+TEST(Base64, IgnoresTheUnusedBitsOfTheLastCharacterAsBefore) {
+  // Non-zero bits below the padding were accepted (and dropped) by the OpenSSL decoder used
+  // before; answers that worked then still do.
+  EXPECT_EQ(base64_decode("QR=="), "A");
+  EXPECT_EQ(base64_decode("QUJ="), "AB");
+}
+
+TEST(Base64, DecodesIntoAReusedBufferAndAppendsEncodings) {
+  std::string out = "previous contents that are longer";
+  ASSERT_TRUE(base64_decode_into("Zm9vYmE=", out));
+  EXPECT_EQ(out, "fooba");
+  ASSERT_TRUE(base64_decode_into("", out));
+  EXPECT_EQ(out, "");
+  EXPECT_FALSE(base64_decode_into("Zm9v YmE=", out));
+  EXPECT_FALSE(base64_decode_into("Zm9vYm=E", out));
+  std::string body = R"({"key":")";
+  base64_append(body, "foobar");
+  base64_append(body, "");
+  EXPECT_EQ(body, R"({"key":"Zm9vYmFy)");
+}
+
+TEST(Base64, EveryInvalidCharacterInEveryPositionIsRefused) {
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    const bool valid =
+        (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '+' || ch == '/';
+    if (valid) continue;
+    for (std::size_t at = 0; at < 8; ++at) {
+      std::string text = "Zm9vYmFy";
+      text[at] = ch;
+      // '=' is valid only as trailing padding.
+      const bool padding_ok = ch == '=' && (at == 7 || false);
+      EXPECT_EQ(base64_decode(text).has_value(), padding_ok) << "byte " << c << " at " << at;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace dcs::codec

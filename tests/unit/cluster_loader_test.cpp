@@ -160,6 +160,31 @@ TEST(ClusterLoader, AReReadReusesMembersWhoseKeyDidNotMove) {
   EXPECT_EQ(after, Cluster::from_keys(keys)) << "reuse never changes the result";
 }
 
+TEST(ClusterLoader, AReReadTakesNewValuesOfTheOtherKeysAndKeepsUnchangedOnes) {
+  const auto before = Cluster::from_keys(healthy_cluster());
+  auto keys = healthy_cluster();
+  keys[0] = {"config", R"({"ttl":20,"loop_wait":5})", 40, 0};
+  keys[1] = {"failover", R"({"leader":"node2"})", 41, 0};
+  keys[3] = {"history", R"([[1,1,"x"],[2,2,"y"]])", 42, 0};
+  keys[9] = {"sync", R"({"leader":"node2","quorum":0,"sync_standby":null})", 43, 0};
+  const auto changed = Cluster::from_keys(keys, &before);
+  EXPECT_EQ(changed, Cluster::from_keys(keys));
+  EXPECT_EQ(changed.config->data["ttl"], 20);
+  EXPECT_EQ(changed.failover->leader, "node2");
+  EXPECT_EQ(changed.timeline(), 3);
+  EXPECT_EQ(*changed.sync.leader, "node2");
+
+  const auto again = Cluster::from_keys(keys, &changed);
+  EXPECT_EQ(again, changed) << "unchanged keys read the same through the previous view";
+  // Without a revision (0) nothing is taken from the previous view.
+  auto unversioned = keys;
+  unversioned[0] = {"config", R"({"ttl":20})", 0, 0};
+  const auto old_view = Cluster::from_keys(unversioned);
+  unversioned[0] = {"config", R"({"ttl":99})", 0, 0};
+  const auto fresh = Cluster::from_keys(unversioned, &old_view);
+  EXPECT_EQ(fresh.config->data["ttl"], 99);
+}
+
 TEST(ClusterLoader, AMemberReboundToAnotherLeaseIsNotReused) {
   const auto before = Cluster::from_keys(healthy_cluster());
   auto keys = healthy_cluster();

@@ -1,0 +1,346 @@
+#include "codec/fast_decode.hpp"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+#include "codec/base64.hpp"
+
+namespace dcs::codec {
+
+using namespace dcs::etcd3;
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+namespace {
+
+// Thrown (and caught in this file) when the answer leaves the well-trodden road; the caller
+// then takes the general decoder.
+struct OffRoad {};
+
+[[noreturn]] void off_road() {
+  throw OffRoad{};
+}
+
+// One parser per thread: it keeps its buffers between answers, so a steady HA loop allocates
+// nothing here. A parser grown by a huge answer is dropped afterwards rather than kept.
+constexpr std::size_t kKeptCapacity = 1 << 20;
+
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+simdjson::dom::object parse_object(std::string& body) {
+  // simdjson reads up to SIMDJSON_PADDING bytes past the text: give the string that much spare
+  // capacity instead of letting the parser copy the whole body.
+  if (body.capacity() - body.size() < simdjson::SIMDJSON_PADDING)
+    body.reserve(body.size() + simdjson::SIMDJSON_PADDING);
+  auto& parser = thread_parser();
+  simdjson::dom::object root;
+  if (parser.parse(body.data(), body.size(), /*realloc_if_needed=*/false).get_object().get(root)) off_road();
+  return root;
+}
+
+// Drops the buffers of a parser grown by a big answer, once nothing points into them any more.
+void trim_parser() {
+  auto& parser = thread_parser();
+  if (parser.capacity() > kKeptCapacity) parser = simdjson::dom::parser();
+}
+
+// The readers below mirror json_fields.cpp: null means absent (zero), int64 as string or
+// number, booleans also as "true"/"false"; everything else leaves the road.
+
+template <typename Int>
+Int integer(element value) {
+  switch (value.type()) {
+    case element_type::NULL_VALUE:
+      return 0;
+    case element_type::INT64: {
+      const std::int64_t i = value.get_int64().value_unsafe();
+      if constexpr (std::is_unsigned_v<Int>) {
+        if (i < 0) off_road();
+      }
+      return static_cast<Int>(i);
+    }
+    case element_type::UINT64: {
+      // Only above INT64_MAX: fine for an unsigned field, out of range for a signed one.
+      if constexpr (!std::is_unsigned_v<Int>) off_road();
+      return static_cast<Int>(value.get_uint64().value_unsafe());
+    }
+    case element_type::STRING: {
+      const std::string_view text = value.get_string().value_unsafe();
+      Int out{};
+      const auto* end = text.data() + text.size();
+      const auto [ptr, ec] = std::from_chars(text.data(), end, out);
+      if (text.empty() || ec != std::errc{} || ptr != end) off_road();
+      return out;
+    }
+    default:
+      off_road();
+  }
+}
+
+bool boolean(element value) {
+  switch (value.type()) {
+    case element_type::NULL_VALUE:
+      return false;
+    case element_type::BOOL:
+      return value.get_bool().value_unsafe();
+    case element_type::STRING: {
+      const std::string_view text = value.get_string().value_unsafe();
+      if (text == "true") return true;
+      if (text == "false") return false;
+      off_road();
+    }
+    default:
+      off_road();
+  }
+}
+
+void bytes(element value, std::string& out) {
+  if (value.type() == element_type::NULL_VALUE) {
+    out.clear();
+    return;
+  }
+  if (value.type() != element_type::STRING || !base64_decode_into(value.get_string().value_unsafe(), out)) off_road();
+}
+
+simdjson::dom::object object_of(element value) {
+  simdjson::dom::object out;
+  if (value.get_object().get(out)) off_road();
+  return out;
+}
+
+// Fields are read in document order and a repeated field overwrites the earlier one (what the
+// general decoder sees: its JSON object keeps the last duplicate).
+
+ResponseHeader header(element value) {
+  ResponseHeader out;
+  if (value.type() == element_type::NULL_VALUE) return out;
+  for (const auto field : object_of(value)) {
+    if (field.key == "cluster_id") {
+      out.cluster_id = integer<std::uint64_t>(field.value);
+    } else if (field.key == "member_id") {
+      out.member_id = integer<std::uint64_t>(field.value);
+    } else if (field.key == "revision") {
+      out.revision = integer<std::int64_t>(field.value);
+    } else if (field.key == "raft_term") {
+      out.raft_term = integer<std::uint64_t>(field.value);
+    }
+  }
+  return out;
+}
+
+void key_value(element value, KeyValue& out) {
+  out.value.clear();
+  out.key.clear();
+  out.create_revision = out.mod_revision = out.version = out.lease = 0;
+  for (const auto field : object_of(value)) {
+    const std::string_view key = field.key;
+    if (key == "key") {
+      bytes(field.value, out.key);
+    } else if (key == "value") {
+      bytes(field.value, out.value);
+    } else if (key == "create_revision") {
+      out.create_revision = integer<std::int64_t>(field.value);
+    } else if (key == "mod_revision") {
+      out.mod_revision = integer<std::int64_t>(field.value);
+    } else if (key == "version") {
+      out.version = integer<std::int64_t>(field.value);
+    } else if (key == "lease") {
+      out.lease = integer<std::int64_t>(field.value);
+    }
+  }
+}
+
+void key_values(element value, std::vector<KeyValue>& out) {
+  out.clear();
+  if (value.type() == element_type::NULL_VALUE) return;
+  simdjson::dom::array array;
+  if (value.get_array().get(array)) off_road();
+  out.resize(array.size());
+  std::size_t i = 0;
+  for (const auto kv : array) key_value(kv, out[i++]);
+}
+
+// The top-level members every answer shares; true when `key` was one of them. An "error"
+// member (a stream that failed after its headers) is the general path's to report.
+bool common_field(std::string_view key, element value, ResponseHeader& top_header) {
+  if (key == "header") {
+    top_header = header(value);
+    return true;
+  }
+  if (key == "error") off_road();
+  return false;
+}
+
+RangeResponse range_response(simdjson::dom::object object, ResponseHeader* top_header);
+PutResponse put_response(simdjson::dom::object object, ResponseHeader* top_header);
+DeleteRangeResponse delete_range_response(simdjson::dom::object object);
+TxnResponse txn_response(simdjson::dom::object object, ResponseHeader* top_header);
+
+// A nested response's header is its own; only the top level has to watch for "error".
+bool header_field(std::string_view key, element value, ResponseHeader& header_out, ResponseHeader* top_header) {
+  if (top_header != nullptr) {
+    if (!common_field(key, value, *top_header)) return false;
+    header_out = *top_header;
+    return true;
+  }
+  if (key != "header") return false;
+  header_out = header(value);
+  return true;
+}
+
+RangeResponse range_response(simdjson::dom::object object, ResponseHeader* top_header) {
+  RangeResponse out;
+  for (const auto field : object) {
+    if (header_field(field.key, field.value, out.header, top_header)) continue;
+    if (field.key == "kvs") {
+      key_values(field.value, out.kvs);
+    } else if (field.key == "more") {
+      out.more = boolean(field.value);
+    } else if (field.key == "count") {
+      out.count = integer<std::int64_t>(field.value);
+    }
+  }
+  return out;
+}
+
+PutResponse put_response(simdjson::dom::object object, ResponseHeader* top_header) {
+  PutResponse out;
+  for (const auto field : object) {
+    if (header_field(field.key, field.value, out.header, top_header)) continue;
+    if (field.key == "prev_kv") {
+      if (field.value.type() == element_type::NULL_VALUE) {
+        out.prev_kv.reset();
+      } else {
+        key_value(field.value, out.prev_kv.emplace());
+      }
+    }
+  }
+  return out;
+}
+
+DeleteRangeResponse delete_range_response(simdjson::dom::object object) {
+  DeleteRangeResponse out;
+  for (const auto field : object) {
+    if (header_field(field.key, field.value, out.header, nullptr)) continue;
+    if (field.key == "deleted") {
+      out.deleted = integer<std::int64_t>(field.value);
+    } else if (field.key == "prev_kvs") {
+      key_values(field.value, out.prev_kvs);
+    }
+  }
+  return out;
+}
+
+// One entry of "responses": the first of the four kinds present (not null) in this order,
+// whatever order the members come in, as the general decoder picks it.
+ResponseOp response_op(element value) {
+  const auto object = object_of(value);
+  element kinds[4];
+  bool present[4] = {false, false, false, false};
+  for (const auto field : object) {
+    int kind = -1;
+    if (field.key == "response_range") {
+      kind = 0;
+    } else if (field.key == "response_put") {
+      kind = 1;
+    } else if (field.key == "response_delete_range") {
+      kind = 2;
+    } else if (field.key == "response_txn") {
+      kind = 3;
+    }
+    if (kind < 0) continue;
+    present[kind] = field.value.type() != element_type::NULL_VALUE;
+    kinds[kind] = field.value;
+  }
+  if (present[0]) return {range_response(object_of(kinds[0]), nullptr)};
+  if (present[1]) return {put_response(object_of(kinds[1]), nullptr)};
+  if (present[2]) return {delete_range_response(object_of(kinds[2]))};
+  if (present[3]) return {txn_response(object_of(kinds[3]), nullptr)};
+  off_road();
+}
+
+TxnResponse txn_response(simdjson::dom::object object, ResponseHeader* top_header) {
+  TxnResponse out;
+  for (const auto field : object) {
+    if (header_field(field.key, field.value, out.header, top_header)) continue;
+    if (field.key == "succeeded") {
+      out.succeeded = boolean(field.value);
+    } else if (field.key == "responses") {
+      out.responses.clear();
+      if (field.value.type() == element_type::NULL_VALUE) continue;
+      simdjson::dom::array array;
+      if (field.value.get_array().get(array)) off_road();
+      for (const auto op : array) out.responses.push_back(response_op(op));
+    }
+  }
+  return out;
+}
+
+LeaseKeepAliveResponse keepalive_message(simdjson::dom::object object, ResponseHeader& top_header) {
+  bool has_result = false;
+  element result;
+  for (const auto field : object) {
+    if (common_field(field.key, field.value, top_header)) continue;
+    if (field.key == "result") {
+      has_result = field.value.type() != element_type::NULL_VALUE;
+      result = field.value;
+    }
+  }
+  if (!has_result) off_road();
+  LeaseKeepAliveResponse out;
+  for (const auto field : object_of(result)) {
+    if (field.key == "header") {
+      out.header = header(field.value);
+    } else if (field.key == "ID") {
+      out.id = integer<std::int64_t>(field.value);
+    } else if (field.key == "TTL") {
+      out.ttl = integer<std::int64_t>(field.value);
+    }
+  }
+  return out;
+}
+
+template <typename Response, typename Decode>
+bool decode_body(std::string& body, ResponseHeader& top_header, Response& out, Decode&& decode) {
+  top_header = {};
+  bool ok = true;
+  try {
+    out = decode(parse_object(body));
+  } catch (const OffRoad&) {
+    top_header = {};
+    ok = false;
+  }
+  trim_parser();
+  return ok;
+}
+
+}  // namespace
+
+bool fast_decode_range(std::string& body, ResponseHeader& top_header, RangeResponse& out) {
+  return decode_body(body, top_header, out,
+                     [&](simdjson::dom::object root) { return range_response(root, &top_header); });
+}
+
+bool fast_decode_put(std::string& body, ResponseHeader& top_header, PutResponse& out) {
+  return decode_body(body, top_header, out,
+                     [&](simdjson::dom::object root) { return put_response(root, &top_header); });
+}
+
+bool fast_decode_txn(std::string& body, ResponseHeader& top_header, TxnResponse& out) {
+  return decode_body(body, top_header, out,
+                     [&](simdjson::dom::object root) { return txn_response(root, &top_header); });
+}
+
+bool fast_decode_keepalive(std::string& body, ResponseHeader& top_header, LeaseKeepAliveResponse& out) {
+  return decode_body(body, top_header, out,
+                     [&](simdjson::dom::object root) { return keepalive_message(root, top_header); });
+}
+
+}  // namespace dcs::codec
