@@ -62,6 +62,7 @@ std::vector<StoredKey> to_stored_keys(const RangeResponse& response) {
 struct Etcd3::Impl {
   explicit Impl(Etcd3Options options)
       : patronictl(options.patronictl),
+        watcher_cache(options.watcher_cache && !options.patronictl),
         startup_timeout(options.startup_timeout),
         log(options.log_sink, "etcd3"),
         failures(log),
@@ -172,6 +173,7 @@ struct Etcd3::Impl {
   }
 
   const bool patronictl;
+  const bool watcher_cache;
   const std::chrono::seconds startup_timeout;
   dcs::detail::Logger log;
   detail::FailureLog failures;
@@ -190,7 +192,7 @@ struct Etcd3::Impl {
 Etcd3::Etcd3(Etcd3Options options)
     : AbstractDCS(settings_for(options)), impl_(std::make_unique<Impl>(std::move(options))) {
   impl_->start(*this);
-  if (!impl_->patronictl) impl_->start_cache(*this);
+  if (impl_->watcher_cache) impl_->start_cache(*this);
 }
 
 std::unique_ptr<Etcd3> Etcd3::from_patroni_config(const nlohmann::json& config) {
