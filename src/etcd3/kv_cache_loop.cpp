@@ -63,12 +63,16 @@ void KVCache::Impl::run() noexcept {
     }
     bool healthy_cycle = false;
     try {
-      if (rebuild()) {
+      if (!rebuild()) {
+        // A kill during the list only asks for a fresher one: no back-off for that.
+        healthy_cycle = canceller.cancelled();
+      } else {
         healthy_cycle = true;
         // Streams follow each other while the member only stays quiet; anything else relists.
         StreamEnd end = StreamEnd::quiet;
         while (end == StreamEnd::quiet) end = watch_once();
-        healthy_cycle = end == StreamEnd::killed;
+        // A silent member is already marked failed: the next list goes elsewhere at once.
+        healthy_cycle = end == StreamEnd::killed || end == StreamEnd::silent;
       }
     } catch (const std::exception& e) {
       note_failure(std::string("KVCache.run: ") + e.what());
@@ -187,8 +191,9 @@ KVCache::Impl::StreamEnd KVCache::Impl::watch_once() {
   } catch (const Etcd3WatchCanceled& e) {
     note_failure(std::string("Watch request canceled: ") + e.what());
     log(LogLevel::info, std::string("Watch request canceled: ") + e.what());
-    // A canceled create (compaction, auth) was still an answer: the member is alive.
-    return StreamEnd::killed;
+    // A compacted start revision is cured by the relist at once; a refusal (auth) may repeat,
+    // so that one backs off like any failure.
+    if (e.compact_revision() != 0) return StreamEnd::killed;
   } catch (const StaleStream& e) {
     client->mark_endpoint_failed(client->current_endpoint());
     note_failure(e.what());
