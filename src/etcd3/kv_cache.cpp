@@ -85,11 +85,11 @@ void KVCache::Impl::apply_put(const KeyValue& kv) {
   if (wake && settings.on_wake) settings.on_wake();
 }
 
-void KVCache::Impl::apply_delete(const std::string& key, std::int64_t revision) {
+void KVCache::Impl::apply_delete(const std::string& key, const std::string& range_end, std::int64_t revision) {
   bool wake = false;
   {
     std::lock_guard lock(mutex);
-    const auto outcome = store.remove(key, revision);
+    const auto outcome = range_end.empty() ? store.remove(key, revision) : store.remove_range(key, range_end, revision);
     if (outcome.applied) ++counters.write_throughs;
     wake = outcome.wake;
     if (wake) ++counters.wakeups;

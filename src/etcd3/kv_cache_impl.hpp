@@ -53,7 +53,8 @@ struct KVCache::Impl {
 
   // --- write-through and stream control (any thread; spec 4.10, 5.5) -------------------------
   void apply_put(const KeyValue& kv);
-  void apply_delete(const std::string& key, std::int64_t revision);
+  /// `range_end` empty: the single key `key`.
+  void apply_delete(const std::string& key, const std::string& range_end, std::int64_t revision);
   /// Ends the current stream (or the one being set up) and turns the cache not-ready until the
   /// prefix has been listed again.
   void kill_stream(const std::string& why);

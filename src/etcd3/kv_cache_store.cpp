@@ -89,4 +89,22 @@ CacheStore::Outcome CacheStore::remove(const std::string& key, std::int64_t revi
   return changed(*rel, old_value, std::nullopt);
 }
 
+
+CacheStore::Outcome CacheStore::remove_range(const std::string& key, const std::string& range_end,
+                                             std::int64_t revision) {
+  const bool to_end = range_end == std::string(1, '\0');
+  std::vector<std::string> doomed;
+  for (const auto& [rel, stored] : keys_) {
+    const std::string absolute = prefix_ + rel;
+    if (absolute >= key && (to_end || absolute < range_end) && stored.version < revision) doomed.push_back(absolute);
+  }
+  Outcome total;
+  for (const auto& absolute : doomed) {
+    const auto outcome = remove(absolute, revision);
+    total.applied = total.applied || outcome.applied;
+    total.wake = total.wake || outcome.wake;
+  }
+  return total;
+}
+
 }  // namespace dcs::etcd3::detail

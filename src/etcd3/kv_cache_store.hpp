@@ -41,6 +41,9 @@ class CacheStore {
   Outcome put(const KeyValue& kv, bool overwrite_equal);
   /// A deletion of the single key `key` at `revision`.
   Outcome remove(const std::string& key, std::int64_t revision);
+  /// A deletion of every key in [key, range_end) at `revision` ("\0" as range_end: to the end
+  /// of the keyspace): each cached key of the range older than `revision` is removed.
+  Outcome remove_range(const std::string& key, const std::string& range_end, std::int64_t revision);
 
   const std::shared_ptr<const Cluster>& snapshot() const noexcept { return snapshot_; }
   std::size_t size() const noexcept { return keys_.size(); }

@@ -17,9 +17,11 @@ void apply_put(KVCache::Impl& cache, const PutRequest& request, std::int64_t rev
 }
 
 void apply_delete(KVCache::Impl& cache, const DeleteRangeRequest& request, std::int64_t revision) {
-  // A range delete is left to the watch: the cache cannot know which keys it removed.
-  if (revision == 0 || !request.range_end.empty()) return;
-  cache.apply_delete(request.key, revision);
+  if (revision == 0) return;
+  // Unlike Patroni, a range delete (delete_cluster) is applied too: the cache holds every key of
+  // its prefix, and each one in the range older than the response's revision was deleted by it,
+  // so this process also reads its own delete_cluster at once.
+  cache.apply_delete(request.key, request.range_end, revision);
 }
 
 // The first operation of a success branch, applied when it is a put or a single-key delete.

@@ -1,9 +1,9 @@
 // Internal: Patroni's client subclass (spec 4.10) as a layer over the generic Etcd3Client. Every
 // KV write of the Etcd3 DCS goes through it, so that with a watcher cache attached:
 // - a successful put, transaction (its first success operation; the nested transaction of the
-//   leader re-bind when that one succeeded) or single-key delete is applied to the cache at the
-//   response's revision, if newer than what the cache holds: a process reads its own writes at
-//   once, before the watch event arrives;
+//   leader re-bind when that one succeeded) or delete (single key as in Patroni, and also a range)
+//   is applied to the cache at the response's revision, if newer than what the cache holds: a
+//   process reads its own writes at once, before the watch event arrives;
 // - a transaction without a failure branch whose compare failed restarts the watch (the cache
 //   may be stale, and a relist makes the next read fresh);
 // - a request that found no connection restarts the watch (its member may be gone too).

@@ -156,22 +156,30 @@ TEST_F(WriteThrough, APutIsAppliedAtTheResponseRevisionWhenNewer) {
   EXPECT_EQ(leader(), "a") << "an answer older than the cached key changes nothing";
 }
 
-TEST_F(WriteThrough, OnlySingleKeyDeletesAreApplied) {
+TEST_F(WriteThrough, DeletesRemoveOnlyOlderKeysOfTheirRange) {
   cache->apply_put(kv("members/a", "{}", 5));
-  cache->apply_put(kv("members/b", "{}", 5));
+  cache->apply_put(kv("members/b", "{}", 7));
+  cache->apply_put(kv("leader", "a", 5));
+  DeleteRangeRequest single;
+  single.key = kPrefix + std::string("members/a");
+  DeleteRangeResponse response;
+  response.header.revision = 4;
+  detail::write_through_delete(*cache, single, response);
+  EXPECT_EQ(cache->snapshot()->members.size(), 2u) << "an answer older than the key changes nothing";
+
+  // A prefix delete (delete_cluster) answered at revision 6: b was written after it.
   DeleteRangeRequest range;
   range.key = kPrefix + std::string("members/");
   range.range_end = prefix_range_end(range.key);
-  DeleteRangeResponse response;
   response.header.revision = 6;
   detail::write_through_delete(*cache, range, response);
-  EXPECT_EQ(cache->snapshot()->members.size(), 2u) << "a range delete is left to the watch";
-
-  DeleteRangeRequest single;
-  single.key = kPrefix + std::string("members/a");
-  detail::write_through_delete(*cache, single, response);
   ASSERT_EQ(cache->snapshot()->members.size(), 1u);
   EXPECT_EQ(cache->snapshot()->members[0]->name, "b");
+  EXPECT_EQ(leader(), "a") << "outside the range";
+
+  detail::write_through_delete(*cache, single, response);
+  cache->apply_put(kv("members/a", "{}", 5));
+  EXPECT_EQ(cache->snapshot()->members.size(), 1u) << "a deleted key is not brought back by an older put";
 }
 
 TEST_F(WriteThrough, ATransactionAppliesItsFirstSuccessOperation) {
