@@ -89,7 +89,6 @@ CacheStore::Outcome CacheStore::remove(const std::string& key, std::int64_t revi
   return changed(*rel, old_value, std::nullopt);
 }
 
-
 CacheStore::Outcome CacheStore::remove_range(const std::string& key, const std::string& range_end,
                                              std::int64_t revision) {
   const bool to_end = range_end == std::string(1, '\0');
