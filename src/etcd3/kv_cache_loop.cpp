@@ -111,7 +111,7 @@ bool KVCache::Impl::rebuild() {
   {
     std::lock_guard lock(mutex);
     if (stopping || canceller.cancelled()) return false;
-    store.reset(listed.kvs);
+    store.reset(listed.kvs, listed.header.revision);
     resume_revision = listed.header.revision + 1;
     is_ready = true;
     ++counters.rebuilds;

@@ -7,7 +7,7 @@ namespace dcs::etcd3::detail {
 CacheStore::CacheStore(std::string prefix, bool citus, WakeKeys wake)
     : prefix_(std::move(prefix)), citus_(citus), wake_(std::move(wake)), snapshot_(model::build_cluster({}, citus)) {}
 
-void CacheStore::reset(const std::vector<KeyValue>& kvs) {
+void CacheStore::reset(const std::vector<KeyValue>& kvs, std::int64_t list_revision) {
   model::KeyIndex keys;
   for (const auto& kv : kvs) {
     auto rel = relative(kv.key);
@@ -15,8 +15,18 @@ void CacheStore::reset(const std::vector<KeyValue>& kvs) {
     keys[*rel] = StoredKey{*rel, kv.value, kv.mod_revision, kv.lease};
     revision_ = std::max(revision_, kv.mod_revision);
   }
+  std::map<std::string, std::int64_t> deleted;
+  for (const auto& [rel, stored] : keys_) {
+    if (stored.version > list_revision) keys[rel] = stored;
+  }
+  for (const auto& [rel, revision] : deleted_) {
+    if (revision <= list_revision) continue;
+    if (const auto it = keys.find(rel); it != keys.end() && it->second.version < revision) keys.erase(it);
+    deleted.emplace(rel, revision);
+  }
   keys_ = std::move(keys);
-  deleted_.clear();
+  deleted_ = std::move(deleted);
+  revision_ = std::max(revision_, list_revision);
   // Members whose key did not change since the last snapshot are reused, not parsed again.
   snapshot_ = model::build_cluster(keys_, citus_, snapshot_.get());
 }

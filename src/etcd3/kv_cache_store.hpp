@@ -26,8 +26,10 @@ class CacheStore {
   /// coordinator's read of all groups; `wake`: keys relative to `prefix`.
   CacheStore(std::string prefix, bool citus, WakeKeys wake);
 
-  /// Replaces everything by a fresh list (absolute keys, as a range returned them).
-  void reset(const std::vector<KeyValue>& kvs);
+  /// Replaces everything by a fresh list (absolute keys, as a range returned them) taken at
+  /// `list_revision`. What the store learnt after that revision (a write-through that raced the
+  /// list, and deletions) is kept: a relist never takes back this process's own writes.
+  void reset(const std::vector<KeyValue>& kvs, std::int64_t list_revision);
   /// Forgets everything (the snapshot becomes an empty cluster).
   void clear();
 

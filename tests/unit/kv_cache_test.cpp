@@ -85,7 +85,7 @@ KeyValue kv(const std::string& rel, const std::string& value, std::int64_t revis
 
 TEST(KVCacheStore, OnlyNewerChangesAreApplied) {
   detail::CacheStore store(kPrefix, false, wake_keys());
-  store.reset({kv("leader", "a", 5, 7)});
+  store.reset({kv("leader", "a", 5, 7)}, 5);
   EXPECT_FALSE(store.put(kv("leader", "b", 4), false).applied) << "older";
   EXPECT_FALSE(store.put(kv("leader", "b", 5), false).applied) << "same revision";
   EXPECT_FALSE(store.put(kv("leader", "a", 5, 7), true).applied) << "the same copy again";
@@ -102,13 +102,31 @@ TEST(KVCacheStore, OnlyNewerChangesAreApplied) {
 
 TEST(KVCacheStore, ADeletionIsNotUndoneByAnOlderPut) {
   detail::CacheStore store(kPrefix, false, wake_keys());
-  store.reset({kv("leader", "a", 5)});
+  store.reset({kv("leader", "a", 5)}, 5);
   EXPECT_FALSE(store.remove(kPrefix + std::string("leader"), 5).applied) << "not newer";
   EXPECT_TRUE(store.remove(kPrefix + std::string("leader"), 7).wake);
   EXPECT_FALSE(store.snapshot()->leader);
   EXPECT_FALSE(store.put(kv("leader", "a", 6), false).applied) << "a late write-through of an older put";
   EXPECT_TRUE(store.put(kv("leader", "c", 8), false).applied);
   EXPECT_EQ(store.snapshot()->leader_name(), "c");
+}
+
+TEST(KVCacheStore, ARelistKeepsWhatWasLearntAfterIt) {
+  detail::CacheStore store(kPrefix, false, wake_keys());
+  store.reset({kv("leader", "a", 5), kv("members/a", "{}", 4)}, 5);
+  store.put(kv("leader", "me", 8), false);              // own write, answered at 8
+  store.remove(kPrefix + std::string("members/a"), 9);  // deleted at 9
+  store.put(kv("members/b", "{}", 6), false);           // known at 6, listed below
+  // A list that was served at revision 7, before those writes reached the member.
+  store.reset({kv("leader", "a", 5), kv("members/a", "{}", 4), kv("members/b", "{}", 6)}, 7);
+  EXPECT_EQ(store.snapshot()->leader_name(), "me");
+  EXPECT_FALSE(store.snapshot()->has_member("a"));
+  EXPECT_TRUE(store.snapshot()->has_member("b"));
+  EXPECT_FALSE(store.put(kv("members/a", "{}", 4), true).applied) << "the tombstone survived the list";
+  // A later list wins over older knowledge.
+  store.reset({kv("leader", "b", 10)}, 10);
+  EXPECT_EQ(store.snapshot()->leader_name(), "b");
+  EXPECT_FALSE(store.snapshot()->has_member("b"));
 }
 
 // --- write-through (spec 4.10) -----------------------------------------------------------------
