@@ -170,6 +170,11 @@ void Etcd3Client::set_reauthentication_listener(std::function<void(bool watch_re
   impl_->reauthentication_listener = std::move(listener);
 }
 
+void Etcd3Client::mark_endpoint_failed(const std::string& endpoint) {
+  impl_->log(LogLevel::warning, "etcd server " + endpoint + " reported as failing; it is tried last for a while");
+  impl_->endpoints.mark_failed(endpoint);
+}
+
 bool Etcd3Client::refresh_endpoints() {
   detail::RetryPolicy policy(impl_->budget());
   impl_->ensure_prefix(policy);

@@ -2,6 +2,7 @@
 // dcs_error_wrappers.hpp), with the process lease of spec 3.1.
 #include "dcs/etcd3/etcd3.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -10,6 +11,8 @@
 #include "etcd3/dcs_error_wrappers.hpp"
 #include "etcd3/dcs_requests.hpp"
 #include "etcd3/dcs_retry.hpp"
+#include "etcd3/kv_cache_impl.hpp"
+#include "etcd3/patroni_client.hpp"
 #include "etcd3/process_lease.hpp"
 #include "log.hpp"
 
@@ -59,16 +62,56 @@ std::vector<StoredKey> to_stored_keys(const RangeResponse& response) {
 struct Etcd3::Impl {
   explicit Impl(Etcd3Options options)
       : patronictl(options.patronictl),
+        watcher_cache(options.watcher_cache && !options.patronictl),
         startup_timeout(options.startup_timeout),
         log(options.log_sink, "etcd3"),
         failures(log),
-        client(std::make_shared<Etcd3Client>(std::move(options))) {}
+        log_sink(options.log_sink),
+        client(std::make_shared<Etcd3Client>(std::move(options))),
+        kv(client) {}
+
+  ~Impl() {
+    // The cache's thread and hooks refer to this object and the client: stop it first.
+    kv.attach(nullptr);
+    cache.reset();
+  }
+
+  /// Starts the watcher cache over the cluster prefix (not in patronictl mode).
+  void start_cache(const AbstractDCS& dcs) {
+    KVCache::Impl::Settings settings;
+    settings.prefix = dcs.cluster_prefix();
+    settings.citus = dcs.is_citus_coordinator();
+    const auto relative = [&](const std::string& path) { return path.substr(settings.prefix.size()); };
+    settings.wake = {relative(dcs.leader_path()), relative(dcs.config_path()), relative(dcs.status_path()),
+                     relative(dcs.leader_optime_path()), dcs.name()};
+    settings.probe_interval = probe_interval_for(dcs.ttl());
+    settings.log_sink = log_sink;
+    settings.on_wake = [this] { signal_wake(); };
+    auto impl = std::make_unique<KVCache::Impl>(client, std::move(settings));
+    auto* raw = impl.get();
+    cache = std::make_unique<KVCache>(std::move(impl));
+    kv.attach(raw);
+  }
+
+  /// A sixth of the ttl, between 1 and 5 s: a frozen member is given up on within 2 x that,
+  /// well inside the ttl, and a quiet stream is re-opened at most every few seconds.
+  static milliseconds probe_interval_for(std::chrono::seconds ttl) {
+    return std::clamp<milliseconds>(std::chrono::duration_cast<milliseconds>(ttl) / 6, 1s, 5s);
+  }
+
+  void signal_wake() {
+    {
+      std::lock_guard lock(wake_mutex);
+      woken = true;
+    }
+    wake_cv.notify_all();
+  }
 
   /// Every key under `prefix` (absolute keys). The one read path of the DCS: a watcher cache
   /// slots in here, answering from memory when it is ready and the prefix is the one it watches.
   std::vector<StoredKey> read_prefix(const std::string& prefix, milliseconds budget) {
     StepBudget step(budget);
-    return step.retried([&] { return to_stored_keys(client->range(requests::read_prefix(prefix, !patronictl))); }, log);
+    return step.retried([&] { return to_stored_keys(kv.range(requests::read_prefix(prefix, !patronictl))); }, log);
   }
 
   bool refresh_step(StepBudget& step, const AbstractDCS& dcs, bool force) {
@@ -79,7 +122,7 @@ struct Etcd3::Impl {
   /// lease when etcd no longer knows ours.
   bool acquire_leader_key(StepBudget& step, const AbstractDCS& dcs) {
     const auto create = [&] {
-      return client->txn(requests::put_if_absent(dcs.leader_path(), dcs.name(), lease.id())).succeeded;
+      return kv.txn(requests::put_if_absent(dcs.leader_path(), dcs.name(), lease.id())).succeeded;
     };
     try {
       return step.retried(create, log);
@@ -130,10 +173,14 @@ struct Etcd3::Impl {
   }
 
   const bool patronictl;
+  const bool watcher_cache;
   const std::chrono::seconds startup_timeout;
   dcs::detail::Logger log;
   detail::FailureLog failures;
+  LogSink log_sink;
   std::shared_ptr<Etcd3Client> client;
+  detail::PatroniEtcd3Client kv;  // every KV request goes through it (write-through, spec 4.10)
+  std::unique_ptr<KVCache> cache;
   detail::ProcessLease lease;
 
   std::mutex wake_mutex;  // guards the members below
@@ -145,6 +192,7 @@ struct Etcd3::Impl {
 Etcd3::Etcd3(Etcd3Options options)
     : AbstractDCS(settings_for(options)), impl_(std::make_unique<Impl>(std::move(options))) {
   impl_->start(*this);
+  if (impl_->watcher_cache) impl_->start_cache(*this);
 }
 
 std::unique_ptr<Etcd3> Etcd3::from_patroni_config(const nlohmann::json& config) {
@@ -175,11 +223,24 @@ bool Etcd3::refresh_lease(bool force) {
 }
 
 void Etcd3::wake() {
-  {
-    std::lock_guard lock(impl_->wake_mutex);
-    impl_->woken = true;
+  impl_->signal_wake();
+}
+
+const KVCache* Etcd3::kv_cache() const noexcept {
+  return impl_->cache.get();
+}
+
+std::shared_ptr<const Cluster> Etcd3::load_cluster(const std::shared_ptr<const Cluster>& previous) {
+  if (!impl_->cache) return AbstractDCS::load_cluster(previous);
+  auto snapshot = detail::load_wrapper(impl_->failures, [&] {
+    auto ready = impl_->cache->impl().wait_ready(retry_timeout());
+    if (!ready) throw RetryFailedError("Exceeded retry deadline (the watcher cache is not ready)");
+    return ready;
+  });
+  if (snapshot->leader && snapshot->leader->name() == name() && snapshot->leader->session != impl_->lease.id()) {
+    impl_->log(LogLevel::warning, "I am the leader but not owner of the lease");
   }
-  impl_->wake_cv.notify_all();
+  return snapshot;
 }
 
 std::vector<StoredKey> Etcd3::load_keys(const std::string& prefix) {
@@ -213,7 +274,7 @@ bool Etcd3::do_take_leader() {
     StepBudget step(retry_timeout());
     // No lease refresh first: right after bootstrap the constructor's lease is fresh. Without a
     // lease the key is written without one, as Patroni does.
-    step.retried([&] { return im.client->put(requests::put(leader_path(), name(), im.lease.id())); }, im.log);
+    step.retried([&] { return im.kv.put(requests::put(leader_path(), name(), im.lease.id())); }, im.log);
     return true;
   });
 }
@@ -231,7 +292,7 @@ bool Etcd3::do_update_leader(const Leader* leader) {
       if (step.remaining() < kNextStepMinimum) throw Etcd3Error("update_leader timeout");
       return step.retried(
           [&] {
-            return requests::rebind_succeeded(im.client->txn(requests::rebind_leader(leader_path(), name(), lease_id)));
+            return requests::rebind_succeeded(im.kv.txn(requests::rebind_leader(leader_path(), name(), lease_id)));
           },
           im.log);
     }
@@ -245,7 +306,7 @@ bool Etcd3::do_delete_leader(const Leader& /*leader*/) {
   return detail::catch_etcd_errors(im.failures, "delete_leader", false, [&] {
     // Compared on the value, not on a revision read earlier: a stale view cannot stop it, and
     // another member's key is never deleted.
-    return im.client->txn(requests::delete_if_value(leader_path(), name())).succeeded;
+    return im.kv.txn(requests::delete_if_value(leader_path(), name())).succeeded;
   });
 }
 
@@ -255,8 +316,8 @@ bool Etcd3::do_initialize(bool create_new, const std::string& sysid) {
     StepBudget step(retry_timeout());
     return step.retried(
         [&] {
-          if (create_new) return im.client->txn(requests::put_if_absent(initialize_path(), sysid)).succeeded;
-          im.client->put(requests::put(initialize_path(), sysid));
+          if (create_new) return im.kv.txn(requests::put_if_absent(initialize_path(), sysid)).succeeded;
+          im.kv.put(requests::put(initialize_path(), sysid));
           return true;
         },
         im.log);
@@ -269,7 +330,7 @@ bool Etcd3::do_cancel_initialization() {
     StepBudget step(retry_timeout());
     DeleteRangeRequest request;
     request.key = initialize_path();
-    step.retried([&] { return im.client->delete_range(request); }, im.log);
+    step.retried([&] { return im.kv.delete_range(request); }, im.log);
     return true;
   });
 }
@@ -279,7 +340,7 @@ bool Etcd3::do_delete_cluster() {
   return detail::catch_etcd_errors(im.failures, "delete_cluster", false, [&] {
     StepBudget step(retry_timeout());
     // client_path("") holds the group: a Citus coordinator removes only group 0.
-    step.retried([&] { return im.client->delete_range(requests::delete_prefix(client_path(""))); }, im.log);
+    step.retried([&] { return im.kv.delete_range(requests::delete_prefix(client_path(""))); }, im.log);
     return true;
   });
 }
@@ -298,7 +359,7 @@ bool Etcd3::do_touch_member(const nlohmann::json& data, const Cluster* cached) {
       if (member && member->session == lease_id && deep_compare(data, member->data)) return true;
     }
     try {
-      im.client->put(requests::put(member_path(), to_patroni_json(data), lease_id));
+      im.kv.put(requests::put(member_path(), to_patroni_json(data), lease_id));
       return true;
     } catch (const LeaseNotFound&) {
       im.lease.forget();
@@ -311,8 +372,8 @@ bool Etcd3::do_touch_member(const nlohmann::json& data, const Cluster* cached) {
 bool Etcd3::do_set_config_value(const std::string& value, std::optional<std::int64_t> version) {
   auto& im = *impl_;
   return detail::catch_etcd_errors(im.failures, "set_config_value", false, [&] {
-    if (version) return im.client->txn(requests::put_if_mod_revision(config_path(), value, *version)).succeeded;
-    im.client->put(requests::put(config_path(), value));
+    if (version) return im.kv.txn(requests::put_if_mod_revision(config_path(), value, *version)).succeeded;
+    im.kv.put(requests::put(config_path(), value));
     return true;
   });
 }
@@ -320,8 +381,8 @@ bool Etcd3::do_set_config_value(const std::string& value, std::optional<std::int
 bool Etcd3::do_set_failover_value(const std::string& value, std::optional<std::int64_t> version) {
   auto& im = *impl_;
   return detail::catch_etcd_errors(im.failures, "set_failover_value", false, [&] {
-    if (version) return im.client->txn(requests::put_if_mod_revision(failover_path(), value, *version)).succeeded;
-    im.client->put(requests::put(failover_path(), value));
+    if (version) return im.kv.txn(requests::put_if_mod_revision(failover_path(), value, *version)).succeeded;
+    im.kv.put(requests::put(failover_path(), value));
     return true;
   });
 }
@@ -329,7 +390,7 @@ bool Etcd3::do_set_failover_value(const std::string& value, std::optional<std::i
 bool Etcd3::do_set_history_value(const std::string& value) {
   auto& im = *impl_;
   return detail::catch_etcd_errors(im.failures, "set_history_value", false, [&] {
-    im.client->put(requests::put(history_path(), value));
+    im.kv.put(requests::put(history_path(), value));
     return true;
   });
 }
@@ -342,8 +403,8 @@ std::optional<std::int64_t> Etcd3::do_set_sync_state_value(const std::string& va
         StepBudget step(retry_timeout());
         return step.retried(
             [&]() -> std::optional<std::int64_t> {
-              if (!version) return im.client->put(requests::put(sync_path(), value)).header.revision;
-              const auto response = im.client->txn(requests::put_if_mod_revision(sync_path(), value, *version));
+              if (!version) return im.kv.put(requests::put(sync_path(), value)).header.revision;
+              const auto response = im.kv.txn(requests::put_if_mod_revision(sync_path(), value, *version));
               if (!response.succeeded) return std::nullopt;
               return response.header.revision;
             },
@@ -357,10 +418,10 @@ bool Etcd3::do_delete_sync_state(std::optional<std::int64_t> version) {
     StepBudget step(retry_timeout());
     return step.retried(
         [&] {
-          if (version) return im.client->txn(requests::delete_if_mod_revision(sync_path(), *version)).succeeded;
+          if (version) return im.kv.txn(requests::delete_if_mod_revision(sync_path(), *version)).succeeded;
           DeleteRangeRequest request;
           request.key = sync_path();
-          im.client->delete_range(request);
+          im.kv.delete_range(request);
           return true;
         },
         im.log);
@@ -370,7 +431,7 @@ bool Etcd3::do_delete_sync_state(std::optional<std::int64_t> version) {
 bool Etcd3::do_write_status(const std::string& value) {
   auto& im = *impl_;
   return detail::catch_etcd_errors(im.failures, "write_status", false, [&] {
-    im.client->put(requests::put(status_path(), value));
+    im.kv.put(requests::put(status_path(), value));
     return true;
   });
 }
@@ -378,7 +439,7 @@ bool Etcd3::do_write_status(const std::string& value) {
 bool Etcd3::do_write_failsafe(const std::string& value) {
   auto& im = *impl_;
   return detail::catch_etcd_errors(im.failures, "write_failsafe", false, [&] {
-    im.client->put(requests::put(failsafe_path(), value));
+    im.kv.put(requests::put(failsafe_path(), value));
     return true;
   });
 }
@@ -386,7 +447,7 @@ bool Etcd3::do_write_failsafe(const std::string& value) {
 bool Etcd3::do_write_leader_optime(const std::string& value) {
   auto& im = *impl_;
   return detail::catch_etcd_errors(im.failures, "write_leader_optime", false, [&] {
-    im.client->put(requests::put(leader_optime_path(), value));
+    im.kv.put(requests::put(leader_optime_path(), value));
     return true;
   });
 }

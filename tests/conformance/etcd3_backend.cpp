@@ -53,7 +53,13 @@ class Etcd3Backend final : public Backend {
   std::chrono::seconds short_ttl() const override { return 2s; }
 
   void set_reachable(bool reachable) override {
-    if (!reachable && etcd_.running(0)) etcd_.signal(0, SIGKILL);
+    if (!reachable && etcd_.running(0)) {
+      etcd_.signal(0, SIGKILL);
+      // Each member's watcher cache learns of the loss from its stream's closed connection, a
+      // moment after the kill; until then it serves the view it holds, as any cache would. No
+      // member list is kept here to poll, and the moment is a few milliseconds.
+      std::this_thread::sleep_for(200ms);
+    }
     if (reachable && !etcd_.running(0)) etcd_.restart(0);
   }
 

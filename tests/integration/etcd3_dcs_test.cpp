@@ -192,6 +192,8 @@ TEST_F(Etcd3DcsOutageTest, UnreachableEtcdIsADCSErrorWithinTheRetryBudgetAndEver
   ASSERT_NO_THROW(dcs.get_cluster());
 
   etcd.signal(0, SIGKILL);
+  // The watcher cache learns of the loss from its stream a moment after the kill.
+  ASSERT_TRUE(eventually([&] { return !dcs.kv_cache()->ready(); }));
   const auto budget = std::chrono::duration_cast<Clock::duration>(kRetryTimeout) * 11 / 10;
   auto started = Clock::now();
   EXPECT_THROW(dcs.get_cluster(), DCSError);

@@ -108,6 +108,8 @@ class Etcd3DcsTest : public ::testing::Test {
     o.name = "foo";
     o.ttl = 30s;
     o.retry_timeout = 2s;
+    // The request path on its own; the watcher cache has tests of its own (kv_cache_test).
+    o.watcher_cache = false;
     o.startup_timeout = 0s;
     o.log_sink = log.sink();
     return o;

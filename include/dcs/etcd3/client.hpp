@@ -101,6 +101,11 @@ class DCS_EXPORT Etcd3Client {
   /// Asks the cluster for its member list now (it is otherwise re-read every 10 x ttl); false
   /// when no member answered.
   bool refresh_endpoints();
+  /// Reports that `endpoint` misbehaves although none of this client's unary requests failed
+  /// there (e.g. a watch on it went silent: a frozen member): for the next 30 s requests try it
+  /// last, like a member whose request failed, so the next successful request moves away from
+  /// it (calling the endpoint listener).
+  void mark_endpoint_failed(const std::string& endpoint);
   /// Called (on the thread that made the request) whenever requests move to another endpoint.
   /// A watch on the old endpoint should be restarted. Must not throw or block.
   void set_endpoint_listener(std::function<void(const std::string& endpoint)> listener);

@@ -57,6 +57,11 @@ struct Etcd3Options {
   std::string name;
   /// Control-tool mode (patronictl): no lease, no watcher, linearizable reads.
   bool patronictl = false;
+  /// Run the watcher cache (KVCache) outside patronictl mode: get_cluster is served from memory
+  /// and watch() wakes on a leader change. false: every get_cluster reads etcd and watch() only
+  /// sleeps (another member's change does not wake it) — for short-lived Etcd3 objects and for
+  /// tests of the request path. Not a Patroni setting.
+  bool watcher_cache = true;
   /// Citus (MPP) group of this member (Patroni `citus.group`): keys then live under
   /// /<namespace>/<scope>/<group>/; group 0 is the coordinator. Unset: no Citus.
   std::optional<int> citus_group;

@@ -16,6 +16,7 @@
 #include "dcs/abstract_dcs.hpp"
 #include "dcs/etcd3/client.hpp"
 #include "dcs/etcd3/config.hpp"
+#include "dcs/etcd3/kv_cache.hpp"
 #include "dcs/export.hpp"
 
 namespace dcs::etcd3 {
@@ -39,9 +40,15 @@ class DCS_EXPORT Etcd3 final : public AbstractDCS {
   bool refresh_lease(bool force = false);
   /// Wakes a thread blocked in watch() (used on shutdown and by the watcher).
   void wake();
+  /// The watcher cache that serves get_cluster and wakes watch(); null in patronictl mode. Its
+  /// health() is what a daemon exports.
+  const KVCache* kv_cache() const noexcept;
 
  protected:
   std::vector<StoredKey> load_keys(const std::string& prefix) override;
+  /// The cache's snapshot once it is ready (waiting at most retry_timeout, then Etcd3Error);
+  /// without a cache a read of etcd.
+  std::shared_ptr<const Cluster> load_cluster(const std::shared_ptr<const Cluster>& previous) override;
   bool do_attempt_to_acquire_leader() override;
   bool do_take_leader() override;
   bool do_update_leader(const Leader* leader) override;

@@ -1,0 +1,160 @@
+// One key change applied to a Cluster view with exactly the rules of cluster_loader.cpp: the
+// field the key feeds is recomputed from the current keys, the rest of the view is copied (members
+// are shared pointers, so a copy costs one reference count per member).
+#include "model/cluster_patch.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <vector>
+
+#include "model/patroni_json.hpp"
+
+namespace dcs::model {
+
+namespace {
+
+constexpr std::string_view kMembers = "members/";
+
+const StoredKey* find(const KeyIndex& keys, std::string_view prefix, std::string_view name) {
+  std::string full;
+  full.reserve(prefix.size() + name.size());
+  full.append(prefix).append(name);
+  const auto it = keys.find(full);
+  return it == keys.end() ? nullptr : &it->second;
+}
+
+/// Same rule as the loader: "0" or a decimal without leading zeros.
+std::optional<int> citus_group(std::string_view text) {
+  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
+  int group = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), group);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || group < 0) return std::nullopt;
+  return group;
+}
+
+Member placeholder(const std::string& name) {
+  return Member{-1, name, 0, nlohmann::json::object()};
+}
+
+// The leader's member follows the member list: the member object when the holder has a key,
+// a placeholder otherwise.
+Member leader_member(const Cluster& cluster, const std::string& name) {
+  const auto it = std::find_if(cluster.members.begin(), cluster.members.end(),
+                               [&name](const MemberPtr& m) { return m->name == name; });
+  return it != cluster.members.end() ? **it : placeholder(name);
+}
+
+void patch_member(Cluster& cluster, const StoredKey* node, std::string_view name) {
+  auto& members = cluster.members;
+  const auto it = std::lower_bound(members.begin(), members.end(), name,
+                                   [](const MemberPtr& m, std::string_view n) { return m->name < n; });
+  const bool present = it != members.end() && (*it)->name == name;
+  if (node) {
+    auto member =
+        std::make_shared<const Member>(Member::from_node(node->version, std::string(name), node->session, node->value));
+    if (present) {
+      *it = std::move(member);
+    } else {
+      members.insert(it, std::move(member));
+    }
+  } else if (present) {
+    members.erase(it);
+  }
+  if (cluster.leader && cluster.leader->name() == name) {
+    cluster.leader->member = leader_member(cluster, cluster.leader->name());
+  }
+}
+
+// Recomputes in `cluster` the field `key` (relative to the group at `prefix`) feeds. False when
+// the key feeds no field at all.
+bool patch_group(Cluster& cluster, const KeyIndex& keys, std::string_view prefix, std::string_view key) {
+  const StoredKey* node = find(keys, prefix, key);
+  if (key == "initialize") {
+    cluster.initialize = node ? std::optional<std::string>(node->value) : std::nullopt;
+  } else if (key == "config") {
+    cluster.config = node ? std::optional(ClusterConfig::from_node(node->version, node->value)) : std::nullopt;
+  } else if (key == "history") {
+    cluster.history = node ? std::optional(TimelineHistory::from_node(node->version, node->value)) : std::nullopt;
+  } else if (key == "status" || key == "optime/leader") {
+    // `status` wins whenever it exists, even unreadable; the legacy key is only a fallback.
+    const StoredKey* status = find(keys, prefix, "status");
+    if (!status) status = find(keys, prefix, "optime/leader");
+    cluster.status = status ? Status::from_node(status->value) : Status{};
+  } else if (key == "failover") {
+    cluster.failover = node ? std::optional(Failover::from_node(node->version, node->value)) : std::nullopt;
+  } else if (key == "sync") {
+    cluster.sync = node ? SyncState::from_node(node->version, node->value) : SyncState{};
+  } else if (key == "failsafe") {
+    cluster.failsafe.reset();
+    if (node) {
+      if (auto parsed = parse_json(node->value); parsed && !parsed->is_null()) cluster.failsafe = std::move(*parsed);
+    }
+  } else if (key == "leader") {
+    if (node) {
+      cluster.leader = Leader{node->version, node->session, leader_member(cluster, node->value)};
+    } else {
+      cluster.leader.reset();
+    }
+  } else if (key.starts_with(kMembers) && key.find('/', kMembers.size()) == std::string_view::npos) {
+    patch_member(cluster, node, key.substr(kMembers.size()));
+  } else {
+    return false;
+  }
+  return true;
+}
+
+bool group_exists(const KeyIndex& keys, const std::string& group_prefix) {
+  const auto it = keys.lower_bound(group_prefix);
+  return it != keys.end() && std::string_view(it->first).starts_with(group_prefix);
+}
+
+}  // namespace
+
+std::shared_ptr<const Cluster> apply_key_change(const std::shared_ptr<const Cluster>& previous, const KeyIndex& keys,
+                                                std::string_view changed, bool citus) {
+  static const Cluster kEmpty;
+  const Cluster& before = previous ? *previous : kEmpty;
+  if (!citus) {
+    Cluster next = before;
+    if (!patch_group(next, keys, "", changed)) return previous ? previous : std::make_shared<const Cluster>();
+    return std::make_shared<const Cluster>(std::move(next));
+  }
+
+  const auto slash = changed.find('/');
+  const auto group = slash == std::string_view::npos ? std::nullopt : citus_group(changed.substr(0, slash));
+  if (!group) return previous ? previous : std::make_shared<const Cluster>();
+  const std::string group_prefix(changed.substr(0, slash + 1));
+  const auto key = changed.substr(slash + 1);
+
+  if (*group == 0) {
+    Cluster next = before;
+    if (!patch_group(next, keys, group_prefix, key)) return previous ? previous : std::make_shared<const Cluster>();
+    return std::make_shared<const Cluster>(std::move(next));
+  }
+
+  // A worker group exists while any key of it does (even one that feeds no field).
+  const auto old_worker = before.workers.find(*group);
+  const bool exists = group_exists(keys, group_prefix);
+  Cluster next = before;
+  if (!exists) {
+    if (old_worker == before.workers.end()) return previous ? previous : std::make_shared<const Cluster>();
+    next.workers.erase(*group);
+    return std::make_shared<const Cluster>(std::move(next));
+  }
+  Cluster worker = old_worker != before.workers.end() && old_worker->second ? *old_worker->second : Cluster{};
+  const bool fed = patch_group(worker, keys, group_prefix, key);
+  if (!fed && old_worker != before.workers.end()) return previous;
+  next.workers[*group] = std::make_shared<const Cluster>(std::move(worker));
+  return std::make_shared<const Cluster>(std::move(next));
+}
+
+std::shared_ptr<const Cluster> build_cluster(const KeyIndex& keys, bool citus, const Cluster* previous) {
+  std::vector<StoredKey> list;
+  list.reserve(keys.size());
+  for (const auto& [key, stored] : keys) list.push_back(stored);
+  return std::make_shared<const Cluster>(citus ? Cluster::from_citus_keys(list, previous)
+                                               : Cluster::from_keys(list, previous));
+}
+
+}  // namespace dcs::model

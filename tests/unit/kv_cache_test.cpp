@@ -1,0 +1,421 @@
+// KVCache against the in-process server and on its own: spec 5.4's wake-up table, the
+// mod_revision rules of the store, the write-through rules of spec 4.10, and how the watcher
+// thread survives every way a stream can end (split messages, a cancel that leaves the stream
+// open, an error object, a member with an older raft term, silence) and stops promptly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "codec/base64.hpp"
+#include "dcs/etcd3/client.hpp"
+#include "dcs/etcd3/kv_cache.hpp"
+#include "etcd3/kv_cache_impl.hpp"
+#include "etcd3/kv_cache_store.hpp"
+#include "etcd3/kv_cache_wakeup.hpp"
+#include "etcd3/patroni_client.hpp"
+#include "unit/mock_etcd_server.hpp"
+
+namespace dcs::etcd3 {
+namespace {
+
+using dcs::test::MockEtcdServer;
+using dcs::test::StreamScript;
+using dcs::test::StreamStep;
+using namespace std::chrono_literals;
+
+constexpr auto kPrefix = "/patroni/test/";
+
+detail::WakeKeys wake_keys() {
+  return {"leader", "config", "status", "optime/leader", "me"};
+}
+
+// --- spec 5.4: which changes wake the HA loop ------------------------------------------------
+
+struct WakeCase {
+  const char* what;
+  std::string key;
+  std::optional<std::string> old_value;
+  std::optional<std::string> new_value;
+  std::optional<std::string> leader;
+  bool wakes;
+};
+
+TEST(KVCacheWakeRule, FollowsTheTableOfSpec54) {
+  const std::vector<WakeCase> cases = {
+      {"leader created", "leader", std::nullopt, "a", "a", true},
+      {"leader deleted", "leader", "a", std::nullopt, std::nullopt, true},
+      {"leader changed hands", "leader", "a", "b", "b", true},
+      {"leader re-put with a new lease", "leader", "a", "a", "a", false},
+      {"config changed", "config", R"({"ttl":30})", R"({"ttl":40})", "a", true},
+      {"config created", "config", std::nullopt, R"({"ttl":30})", "a", false},
+      {"config deleted", "config", R"({"ttl":30})", std::nullopt, "a", false},
+      {"config rewritten unchanged", "config", "x", "x", "a", false},
+      {"status moved, we follow", "status", R"({"optime":1})", R"({"optime":2})", "a", true},
+      {"status created, we follow", "status", std::nullopt, R"({"optime":1})", "a", true},
+      {"status moved, nobody leads", "status", R"({"optime":1})", R"({"optime":2})", std::nullopt, true},
+      {"status moved, we lead", "status", R"({"optime":1})", R"({"optime":2})", "me", false},
+      {"status deleted", "status", R"({"optime":1})", std::nullopt, "a", false},
+      {"legacy optime moved, we follow", "optime/leader", "1", "2", "a", true},
+      {"legacy optime moved, we lead", "optime/leader", "1", "2", "me", false},
+      {"an empty value is no value", "leader", "", std::nullopt, std::nullopt, false},
+      {"member key", "members/a", "x", "y", "a", false},
+      {"sync", "sync", "x", "y", "a", false},
+      {"failover", "failover", "x", "y", "a", false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(detail::wakes_ha_loop(wake_keys(), c.key, c.old_value, c.new_value, c.leader), c.wakes) << c.what;
+  }
+}
+
+// --- the store: spec 5.4's revision rules ----------------------------------------------------
+
+KeyValue kv(const std::string& rel, const std::string& value, std::int64_t revision, std::int64_t lease = 0) {
+  KeyValue k;
+  k.key = kPrefix + rel;
+  k.value = value;
+  k.mod_revision = revision;
+  k.lease = lease;
+  return k;
+}
+
+TEST(KVCacheStore, OnlyNewerChangesAreApplied) {
+  detail::CacheStore store(kPrefix, false, wake_keys());
+  store.reset({kv("leader", "a", 5, 7)}, 5);
+  EXPECT_FALSE(store.put(kv("leader", "b", 4), false).applied) << "older";
+  EXPECT_FALSE(store.put(kv("leader", "b", 5), false).applied) << "same revision";
+  EXPECT_FALSE(store.put(kv("leader", "a", 5, 7), true).applied) << "the same copy again";
+  EXPECT_TRUE(store.put(kv("leader", "a", 5, 8), true).applied) << "an event overwrites an equal revision";
+  EXPECT_EQ(store.snapshot()->leader->session, 8);
+  const auto out = store.put(kv("leader", "b", 6), false);
+  EXPECT_TRUE(out.applied);
+  EXPECT_TRUE(out.wake);
+  EXPECT_EQ(store.snapshot()->leader_name(), "b");
+  KeyValue outside = kv("x", "x", 9);
+  outside.key = "/patroni/other/leader";
+  EXPECT_FALSE(store.put(outside, false).applied) << "outside the prefix";
+}
+
+TEST(KVCacheStore, ADeletionIsNotUndoneByAnOlderPut) {
+  detail::CacheStore store(kPrefix, false, wake_keys());
+  store.reset({kv("leader", "a", 5)}, 5);
+  EXPECT_FALSE(store.remove(kPrefix + std::string("leader"), 5).applied) << "not newer";
+  EXPECT_TRUE(store.remove(kPrefix + std::string("leader"), 7).wake);
+  EXPECT_FALSE(store.snapshot()->leader);
+  EXPECT_FALSE(store.put(kv("leader", "a", 6), false).applied) << "a late write-through of an older put";
+  EXPECT_TRUE(store.put(kv("leader", "c", 8), false).applied);
+  EXPECT_EQ(store.snapshot()->leader_name(), "c");
+}
+
+TEST(KVCacheStore, ARelistKeepsWhatWasLearntAfterIt) {
+  detail::CacheStore store(kPrefix, false, wake_keys());
+  store.reset({kv("leader", "a", 5), kv("members/a", "{}", 4)}, 5);
+  store.put(kv("leader", "me", 8), false);              // own write, answered at 8
+  store.remove(kPrefix + std::string("members/a"), 9);  // deleted at 9
+  store.put(kv("members/b", "{}", 6), false);           // known at 6, listed below
+  // A list that was served at revision 7, before those writes reached the member.
+  store.reset({kv("leader", "a", 5), kv("members/a", "{}", 4), kv("members/b", "{}", 6)}, 7);
+  EXPECT_EQ(store.snapshot()->leader_name(), "me");
+  EXPECT_FALSE(store.snapshot()->has_member("a"));
+  EXPECT_TRUE(store.snapshot()->has_member("b"));
+  EXPECT_FALSE(store.put(kv("members/a", "{}", 4), true).applied) << "the tombstone survived the list";
+  // A later list wins over older knowledge.
+  store.reset({kv("leader", "b", 10)}, 10);
+  EXPECT_EQ(store.snapshot()->leader_name(), "b");
+  EXPECT_FALSE(store.snapshot()->has_member("b"));
+}
+
+// --- write-through (spec 4.10) -----------------------------------------------------------------
+
+class WriteThrough : public ::testing::Test {
+ protected:
+  WriteThrough() {
+    KVCache::Impl::Settings settings;
+    settings.prefix = kPrefix;
+    settings.wake = wake_keys();
+    settings.on_wake = [this] { ++wakeups; };
+    cache = std::make_unique<KVCache::Impl>(std::make_shared<Etcd3Client>(dcs::test::options_for(server)),
+                                            std::move(settings));  // thread not started
+  }
+
+  static TxnResponse txn_response(bool succeeded, std::int64_t revision) {
+    TxnResponse response;
+    response.succeeded = succeeded;
+    response.header.revision = revision;
+    return response;
+  }
+  std::string leader() const { return cache->snapshot()->leader_name(); }
+
+  MockEtcdServer server;
+  std::atomic<int> wakeups{0};
+  std::unique_ptr<KVCache::Impl> cache;
+};
+
+TEST_F(WriteThrough, APutIsAppliedAtTheResponseRevisionWhenNewer) {
+  PutRequest put;
+  put.key = kPrefix + std::string("leader");
+  put.value = "a";
+  put.lease = 42;
+  PutResponse response;
+  response.header.revision = 10;
+  detail::write_through_put(*cache, put, response);
+  EXPECT_EQ(leader(), "a");
+  EXPECT_EQ(cache->snapshot()->leader->session, 42);
+  EXPECT_EQ(cache->snapshot()->leader->version, 10);
+  EXPECT_EQ(wakeups, 1);
+
+  put.value = "old";
+  response.header.revision = 9;
+  detail::write_through_put(*cache, put, response);
+  EXPECT_EQ(leader(), "a") << "an answer older than the cached key changes nothing";
+}
+
+TEST_F(WriteThrough, DeletesRemoveOnlyOlderKeysOfTheirRange) {
+  cache->apply_put(kv("members/a", "{}", 5));
+  cache->apply_put(kv("members/b", "{}", 7));
+  cache->apply_put(kv("leader", "a", 5));
+  DeleteRangeRequest single;
+  single.key = kPrefix + std::string("members/a");
+  DeleteRangeResponse response;
+  response.header.revision = 4;
+  detail::write_through_delete(*cache, single, response);
+  EXPECT_EQ(cache->snapshot()->members.size(), 2u) << "an answer older than the key changes nothing";
+
+  // A prefix delete (delete_cluster) answered at revision 6: b was written after it.
+  DeleteRangeRequest range;
+  range.key = kPrefix + std::string("members/");
+  range.range_end = prefix_range_end(range.key);
+  response.header.revision = 6;
+  detail::write_through_delete(*cache, range, response);
+  ASSERT_EQ(cache->snapshot()->members.size(), 1u);
+  EXPECT_EQ(cache->snapshot()->members[0]->name, "b");
+  EXPECT_EQ(leader(), "a") << "outside the range";
+
+  detail::write_through_delete(*cache, single, response);
+  cache->apply_put(kv("members/a", "{}", 5));
+  EXPECT_EQ(cache->snapshot()->members.size(), 1u) << "a deleted key is not brought back by an older put";
+}
+
+TEST_F(WriteThrough, ATransactionAppliesItsFirstSuccessOperation) {
+  TxnRequest txn;
+  PutRequest put;
+  put.key = kPrefix + std::string("leader");
+  put.value = "me";
+  txn.compare.push_back(Compare::create_revision(put.key, CompareResult::equal, 0));
+  txn.success.push_back(RequestOp{put});
+  detail::write_through_txn(*cache, txn, txn_response(true, 3));
+  EXPECT_EQ(leader(), "me");
+  EXPECT_EQ(cache->health().kills, 0u);
+
+  DeleteRangeRequest del;
+  del.key = put.key;
+  TxnRequest delete_txn;
+  delete_txn.compare.push_back(Compare::value_of(put.key, CompareResult::equal, "me"));
+  delete_txn.success.push_back(RequestOp{del});
+  detail::write_through_txn(*cache, delete_txn, txn_response(true, 4));
+  EXPECT_EQ(leader(), "");
+}
+
+TEST_F(WriteThrough, TheNestedRebindIsAppliedWhenItSucceeded) {
+  PutRequest put;
+  put.key = kPrefix + std::string("leader");
+  put.value = "me";
+  put.lease = 77;
+  TxnRequest nested;
+  nested.compare.push_back(Compare::create_revision(put.key, CompareResult::equal, 0));
+  nested.success.push_back(RequestOp{put});
+  TxnRequest outer;
+  outer.compare.push_back(Compare::value_of(put.key, CompareResult::equal, "me"));
+  outer.success.push_back(RequestOp{put});
+  outer.failure.push_back(RequestOp{nested});
+
+  auto response = txn_response(false, 8);
+  response.responses.push_back(ResponseOp{txn_response(false, 8)});
+  detail::write_through_txn(*cache, outer, response);
+  EXPECT_EQ(leader(), "") << "neither branch wrote";
+  EXPECT_EQ(cache->health().kills, 0u) << "a transaction with a failure branch keeps the stream";
+
+  response.responses[0] = ResponseOp{txn_response(true, 8)};
+  detail::write_through_txn(*cache, outer, response);
+  EXPECT_EQ(leader(), "me");
+  EXPECT_EQ(cache->snapshot()->leader->session, 77);
+}
+
+TEST_F(WriteThrough, AFailedCompareWithoutFailureBranchKillsTheStream) {
+  TxnRequest txn;
+  txn.compare.push_back(Compare::mod_revision(kPrefix + std::string("config"), CompareResult::equal, 3));
+  txn.success.push_back(RequestOp{PutRequest{kPrefix + std::string("config"), "{}", 0, false, false, false}});
+  detail::write_through_txn(*cache, txn, txn_response(false, 9));
+  EXPECT_EQ(cache->health().kills, 1u);
+  EXPECT_TRUE(cache->canceller.cancelled()) << "a stream being set up aborts too";
+  EXPECT_FALSE(cache->snapshot()->config);
+}
+
+// --- the watcher thread against scripted streams -----------------------------------------------
+
+std::string b64(const std::string& text) {
+  return codec::base64_encode(text);
+}
+
+std::string header(std::int64_t revision, int term = 5) {
+  return R"({"cluster_id":"1","member_id":"2","revision":")" + std::to_string(revision) + R"(","raft_term":")" +
+         std::to_string(term) + R"("})";
+}
+
+std::string range_answer(std::int64_t revision, const std::string& kvs = "") {
+  return R"({"header":)" + header(revision) + R"(,"kvs":[)" + kvs + R"(],"count":"0"})";
+}
+
+std::string created(std::int64_t revision, int term = 5) {
+  return R"({"result":{"header":)" + header(revision, term) +
+         R"(,"created":true}})"
+         "\n";
+}
+
+std::string put_event(const std::string& rel, const std::string& value, std::int64_t revision, int term = 5) {
+  return R"({"result":{"header":)" + header(revision, term) + R"(,"events":[{"kv":{"key":")" + b64(kPrefix + rel) +
+         R"(","create_revision":")" + std::to_string(revision) + R"(","mod_revision":")" + std::to_string(revision) +
+         R"(","version":"1","value":")" + b64(value) +
+         R"("}}]}})"
+         "\n";
+}
+
+std::string delete_event(const std::string& rel, std::int64_t revision) {
+  return R"({"result":{"header":)" + header(revision) + R"(,"events":[{"type":"DELETE","kv":{"key":")" +
+         b64(kPrefix + rel) + R"(","mod_revision":")" + std::to_string(revision) +
+         R"("}}]}})"
+         "\n";
+}
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds bound = 10s) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+  return true;
+}
+
+class WatcherThread : public ::testing::Test {
+ protected:
+  void start(std::chrono::milliseconds probe_interval = 60s) {
+    KVCache::Impl::Settings settings;
+    settings.prefix = kPrefix;
+    settings.wake = wake_keys();
+    settings.probe_interval = probe_interval;
+    settings.log_sink = log.sink();
+    settings.on_wake = [this] { ++wakeups; };
+    auto options = dcs::test::options_for(server);
+    options.retry_timeout = 2s;
+    cache = std::make_unique<KVCache>(
+        std::make_unique<KVCache::Impl>(std::make_shared<Etcd3Client>(options), std::move(settings)));
+  }
+  std::string leader() const { return cache->snapshot()->leader_name(); }
+
+  MockEtcdServer server;
+  dcs::test::RecordingLog log;
+  std::atomic<int> wakeups{0};
+  std::unique_ptr<KVCache> cache;
+};
+
+TEST_F(WatcherThread, AStreamSplitAtEveryByteIsAppliedInOrder) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  const std::string body = created(10) + put_event("leader", "a", 11) + put_event("members/a", "{}", 12) +
+                           delete_event("leader", 13) + put_event("leader", "b", 14);
+  StreamScript script;
+  for (char c : body) script.steps.push_back(StreamStep::chunk(std::string(1, c)));
+  script.steps.push_back(StreamStep::hold_open());
+  server.stream("/v3/watch", script);
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->health().events == 4; }));
+  EXPECT_EQ(leader(), "b");
+  EXPECT_EQ(cache->snapshot()->members.size(), 1u);
+  EXPECT_EQ(wakeups, 3) << "created, deleted, created again";
+  EXPECT_TRUE(cache->ready());
+  EXPECT_EQ(cache->health().rebuilds, 1u);
+  EXPECT_EQ(cache->health().revision, 14);
+  // The watch starts right after the listed revision.
+  const auto watch = nlohmann::json::parse(server.last_request_to("/v3/watch").body);
+  EXPECT_EQ(watch["create_request"]["start_revision"], "11");
+  EXPECT_EQ(server.last_request_to("/v3/kv/range").body.find("\"serializable\":true") != std::string::npos, true);
+}
+
+TEST_F(WatcherThread, ACancelThatLeavesTheStreamOpenMakesItRelist) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200,
+                                          {StreamStep::chunk(created(10)),
+                                           StreamStep::chunk(R"({"result":{"header":)" + header(10) +
+                                                             R"(,"canceled":true,"compact_revision":"9"}})"
+                                                             "\n"),
+                                           StreamStep::hold_open()}});
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->health().rebuilds >= 3; }));
+  EXPECT_NE(cache->health().last_error.find("canceled"), std::string::npos) << cache->health().last_error;
+}
+
+TEST_F(WatcherThread, AnErrorObjectMidStreamMakesItRelist) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch",
+                StreamScript{200,
+                             {StreamStep::chunk(created(10) + put_event("leader", "a", 11)),
+                              StreamStep::chunk(R"({"error":{"grpc_code":14,"http_code":503,"message":"transport )"
+                                                R"(is closing","http_status":"Service Unavailable"}})")}});
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; }));
+  EXPECT_NE(cache->health().last_error.find("transport is closing"), std::string::npos) << cache->health().last_error;
+}
+
+TEST_F(WatcherThread, AnOlderRaftTermInAWatchHeaderMakesItRelist) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200,
+                                          {StreamStep::chunk(created(10)),
+                                           StreamStep::chunk(put_event("leader", "stale", 11, /*term=*/4)),
+                                           StreamStep::hold_open()}});
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; }));
+  EXPECT_NE(cache->health().last_error.find("old raft term"), std::string::npos) << cache->health().last_error;
+  EXPECT_EQ(leader(), "") << "nothing from the stale member was applied";
+}
+
+TEST_F(WatcherThread, AQuietStreamIsReopenedWithoutRelistingAndASilentMemberIsGivenUp) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  start(200ms);
+  ASSERT_TRUE(eventually([&] { return cache->health().streams >= 3; }));
+  EXPECT_EQ(cache->health().rebuilds, 1u) << "a quiet stream resumes from its revision";
+  EXPECT_TRUE(cache->ready());
+
+  // Now the member answers nothing at all on a new stream.
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::hold_open()}});
+  ASSERT_TRUE(eventually([&] { return cache->health().silent_endpoints >= 1; }));
+  EXPECT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; })) << "listed again (on another member)";
+}
+
+TEST_F(WatcherThread, FailedListsBackOffAndNothingEscapesTheThread) {
+  server.answer("/v3/kv/range", 500, R"({"error":"etcdserver: internal","code":13})");
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->health().failed_rebuilds >= 2; }));
+  std::this_thread::sleep_for(300ms);
+  // The back-off doubles from 250 ms: a handful of lists in that time, not a storm.
+  EXPECT_LE(cache->health().failed_rebuilds, 6u);
+  EXPECT_FALSE(cache->ready());
+  EXPECT_NE(cache->health().last_error.find("internal"), std::string::npos);
+}
+
+TEST_F(WatcherThread, DestroyingItWhileTheStreamIsBlockedReturnsPromptly) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  start();
+  ASSERT_TRUE(eventually(
+      [&] { return cache->health().streams == 1 && cache->health().last_contact.time_since_epoch().count() > 0; }));
+  const auto started = std::chrono::steady_clock::now();
+  cache.reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "hang check only";
+}
+
+}  // namespace
+}  // namespace dcs::etcd3
