@@ -60,7 +60,7 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-std::string errno_text(const std::string& what) {
+std::string partition_errno_text(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
@@ -73,14 +73,14 @@ void set_nodelay(int fd) {
 
 UniqueFd listen_on_free_port(int& port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) throw EtcdProcessError(errno_text("socket"));
+  if (!fd) throw EtcdProcessError(partition_errno_text("socket"));
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof(address);
   if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
       ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) != 0 || ::listen(fd.get(), 128) != 0) {
-    throw EtcdProcessError(errno_text("proxy listen on 127.0.0.1:0"));
+    throw EtcdProcessError(partition_errno_text("proxy listen on 127.0.0.1:0"));
   }
   port = ntohs(address.sin_port);
   return fd;
@@ -145,7 +145,7 @@ struct Connection {
 struct PeerPartition::Impl {
   explicit Impl(std::size_t members) : target_ports(members, 0), member_ids(members, 0), isolated(members, false) {
     wake_fd.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!wake_fd) throw EtcdProcessError(errno_text("eventfd"));
+    if (!wake_fd) throw EtcdProcessError(partition_errno_text("eventfd"));
     ports.resize(members);
     for (std::size_t i = 0; i < members; ++i) listeners.push_back(listen_on_free_port(ports[i]));
     thread = std::thread([this] { run(); });
@@ -239,7 +239,7 @@ struct PeerPartition::Impl {
 
       if (::poll(fds.data(), fds.size(), -1) < 0) {
         if (errno == EINTR) continue;
-        throw EtcdProcessError(errno_text("poll"));
+        throw EtcdProcessError(partition_errno_text("poll"));
       }
 
       if (fds[0].revents != 0 && !on_wake()) return;

@@ -74,7 +74,7 @@ TEST(KVCacheWakeRule, FollowsTheTableOfSpec54) {
 
 // --- the store: spec 5.4's revision rules ----------------------------------------------------
 
-KeyValue kv(const std::string& rel, const std::string& value, std::int64_t revision, std::int64_t lease = 0) {
+KeyValue cached_kv(const std::string& rel, const std::string& value, std::int64_t revision, std::int64_t lease = 0) {
   KeyValue k;
   k.key = kPrefix + rel;
   k.value = value;
@@ -85,46 +85,46 @@ KeyValue kv(const std::string& rel, const std::string& value, std::int64_t revis
 
 TEST(KVCacheStore, OnlyNewerChangesAreApplied) {
   detail::CacheStore store(kPrefix, false, wake_keys());
-  store.reset({kv("leader", "a", 5, 7)}, 5);
-  EXPECT_FALSE(store.put(kv("leader", "b", 4), false).applied) << "older";
-  EXPECT_FALSE(store.put(kv("leader", "b", 5), false).applied) << "same revision";
-  EXPECT_FALSE(store.put(kv("leader", "a", 5, 7), true).applied) << "the same copy again";
-  EXPECT_TRUE(store.put(kv("leader", "a", 5, 8), true).applied) << "an event overwrites an equal revision";
+  store.reset({cached_kv("leader", "a", 5, 7)}, 5);
+  EXPECT_FALSE(store.put(cached_kv("leader", "b", 4), false).applied) << "older";
+  EXPECT_FALSE(store.put(cached_kv("leader", "b", 5), false).applied) << "same revision";
+  EXPECT_FALSE(store.put(cached_kv("leader", "a", 5, 7), true).applied) << "the same copy again";
+  EXPECT_TRUE(store.put(cached_kv("leader", "a", 5, 8), true).applied) << "an event overwrites an equal revision";
   EXPECT_EQ(store.snapshot()->leader->session, 8);
-  const auto out = store.put(kv("leader", "b", 6), false);
+  const auto out = store.put(cached_kv("leader", "b", 6), false);
   EXPECT_TRUE(out.applied);
   EXPECT_TRUE(out.wake);
   EXPECT_EQ(store.snapshot()->leader_name(), "b");
-  KeyValue outside = kv("x", "x", 9);
+  KeyValue outside = cached_kv("x", "x", 9);
   outside.key = "/patroni/other/leader";
   EXPECT_FALSE(store.put(outside, false).applied) << "outside the prefix";
 }
 
 TEST(KVCacheStore, ADeletionIsNotUndoneByAnOlderPut) {
   detail::CacheStore store(kPrefix, false, wake_keys());
-  store.reset({kv("leader", "a", 5)}, 5);
+  store.reset({cached_kv("leader", "a", 5)}, 5);
   EXPECT_FALSE(store.remove(kPrefix + std::string("leader"), 5).applied) << "not newer";
   EXPECT_TRUE(store.remove(kPrefix + std::string("leader"), 7).wake);
   EXPECT_FALSE(store.snapshot()->leader);
-  EXPECT_FALSE(store.put(kv("leader", "a", 6), false).applied) << "a late write-through of an older put";
-  EXPECT_TRUE(store.put(kv("leader", "c", 8), false).applied);
+  EXPECT_FALSE(store.put(cached_kv("leader", "a", 6), false).applied) << "a late write-through of an older put";
+  EXPECT_TRUE(store.put(cached_kv("leader", "c", 8), false).applied);
   EXPECT_EQ(store.snapshot()->leader_name(), "c");
 }
 
 TEST(KVCacheStore, ARelistKeepsWhatWasLearntAfterIt) {
   detail::CacheStore store(kPrefix, false, wake_keys());
-  store.reset({kv("leader", "a", 5), kv("members/a", "{}", 4)}, 5);
-  store.put(kv("leader", "me", 8), false);              // own write, answered at 8
+  store.reset({cached_kv("leader", "a", 5), cached_kv("members/a", "{}", 4)}, 5);
+  store.put(cached_kv("leader", "me", 8), false);              // own write, answered at 8
   store.remove(kPrefix + std::string("members/a"), 9);  // deleted at 9
-  store.put(kv("members/b", "{}", 6), false);           // known at 6, listed below
+  store.put(cached_kv("members/b", "{}", 6), false);           // known at 6, listed below
   // A list that was served at revision 7, before those writes reached the member.
-  store.reset({kv("leader", "a", 5), kv("members/a", "{}", 4), kv("members/b", "{}", 6)}, 7);
+  store.reset({cached_kv("leader", "a", 5), cached_kv("members/a", "{}", 4), cached_kv("members/b", "{}", 6)}, 7);
   EXPECT_EQ(store.snapshot()->leader_name(), "me");
   EXPECT_FALSE(store.snapshot()->has_member("a"));
   EXPECT_TRUE(store.snapshot()->has_member("b"));
-  EXPECT_FALSE(store.put(kv("members/a", "{}", 4), true).applied) << "the tombstone survived the list";
+  EXPECT_FALSE(store.put(cached_kv("members/a", "{}", 4), true).applied) << "the tombstone survived the list";
   // A later list wins over older knowledge.
-  store.reset({kv("leader", "b", 10)}, 10);
+  store.reset({cached_kv("leader", "b", 10)}, 10);
   EXPECT_EQ(store.snapshot()->leader_name(), "b");
   EXPECT_FALSE(store.snapshot()->has_member("b"));
 }
@@ -175,9 +175,9 @@ TEST_F(WriteThrough, APutIsAppliedAtTheResponseRevisionWhenNewer) {
 }
 
 TEST_F(WriteThrough, DeletesRemoveOnlyOlderKeysOfTheirRange) {
-  cache->apply_put(kv("members/a", "{}", 5));
-  cache->apply_put(kv("members/b", "{}", 7));
-  cache->apply_put(kv("leader", "a", 5));
+  cache->apply_put(cached_kv("members/a", "{}", 5));
+  cache->apply_put(cached_kv("members/b", "{}", 7));
+  cache->apply_put(cached_kv("leader", "a", 5));
   DeleteRangeRequest single;
   single.key = kPrefix + std::string("members/a");
   DeleteRangeResponse response;
@@ -196,7 +196,7 @@ TEST_F(WriteThrough, DeletesRemoveOnlyOlderKeysOfTheirRange) {
   EXPECT_EQ(leader(), "a") << "outside the range";
 
   detail::write_through_delete(*cache, single, response);
-  cache->apply_put(kv("members/a", "{}", 5));
+  cache->apply_put(cached_kv("members/a", "{}", 5));
   EXPECT_EQ(cache->snapshot()->members.size(), 1u) << "a deleted key is not brought back by an older put";
 }
 
