@@ -16,6 +16,8 @@
 //               RssFile, RssShmem, VmHWM and threads; also those of a bare libcurl process
 //               (dcs_bench_floor) that sent one request.
 //   profile     only libdcs's busy HA cycles (for perf record).
+//   cache       the watcher cache at 3 / 100 / 1000 members: cached get_cluster, watcher CPU per
+//               event, put -> watch() latency (cache_bench.cpp).
 //
 // The raw requests are not written by hand: a throw-away Etcd3 of the same scope and name runs
 // each operation once through an in-process recording proxy (recording_proxy.hpp), and the
@@ -51,6 +53,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.hpp"
+#include "cache_bench.hpp"
 #include "etcd_admin.hpp"
 #include "raw_curl_loop.hpp"
 #include "recording_proxy.hpp"
@@ -685,7 +688,7 @@ json section_memory() {
 
 void usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile[,...] [--scale F] "
+               "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile|cache[,...] [--scale F] "
                "[--floor-exe PATH] [--show-requests]\n",
                argv0);
 }
@@ -737,6 +740,8 @@ int main(int argc, char** argv) {
         summary["hacycle"] = section_hacycle();
       } else if (section == "profile") {
         summary["profile"] = section_profile();
+      } else if (section == "cache") {
+        summary["cache"] = bench::section_cache(g_options.endpoint, g_options.scale, log_sink);
       } else if (section == "memory") {
         if (g_options.sections.size() != 1) throw std::runtime_error("run the memory section alone");
         summary["memory"] = section_memory();
