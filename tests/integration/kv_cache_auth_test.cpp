@@ -95,5 +95,30 @@ TEST_F(KVCacheAuth, RecoversWhenItsTokenIsRevokedByAPasswordChange) {
   expect_recovery(b, before.rebuilds);
 }
 
+// Fails on kvcache 13d1bc9 (hence disabled; enable it with the fix): a watch re-opened on an
+// expired token is cancelled by etcd ("Unauthenticated ... invalid auth token"); the cache counts
+// that as a failed cycle, turns not-ready, backs off (250 ms and up, with jitter) and relists the
+// whole prefix, whose range re-authenticates. On a quiet cluster whose token lapses between two
+// quiet re-opens (a simple token idle longer than its TTL, or a JWT past its fixed expiry) that
+// repeats at every re-open: observed 3 relists and ~17 % of the time not ready over 8 s with a
+// 1 s token TTL and a 2 s probe interval. Re-authenticating and re-opening the stream at once from
+// the resume revision would keep the cache ready and need no relist.
+TEST_F(KVCacheAuth, DISABLED_StaysReadyWhenItsTokenExpiresOnAQuietCluster) {
+  Etcd3 b(options(12s));  // quiet re-opens every 2 s, the token dies after 1 s idle
+  ASSERT_TRUE(eventually([&] { return b.kv_cache()->ready(); })) << b.kv_cache()->health().last_error;
+  const auto before = b.kv_cache()->health();
+  int polls = 0, not_ready = 0;
+  const auto end = std::chrono::steady_clock::now() + 8s;
+  while (std::chrono::steady_clock::now() < end) {
+    ++polls;
+    if (!b.kv_cache()->ready()) ++not_ready;
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto after = b.kv_cache()->health();
+  EXPECT_GE(after.streams, before.streams + 3) << "the quiet stream was re-opened";
+  EXPECT_EQ(not_ready, 0) << "not ready in " << not_ready << " of " << polls << " polls; " << after.last_error;
+  EXPECT_EQ(after.rebuilds, before.rebuilds) << "relisted for an expired token";
+}
+
 }  // namespace
 }  // namespace dcs::itest
