@@ -1,5 +1,5 @@
 // The watcher cache under load and churn, against real etcd (meant to run under the sanitizers):
-// - a writer issuing puts and deletes as fast as it can over the member, config, leader and
+// - writers (three clients) issuing puts and deletes as fast as they can over the member, config, leader and
 //   status keys while the HA thread hammers get_cluster() and watch(): once the cache has caught
 //   up with etcd's revision its snapshot equals a direct read of the prefix, so no update was
 //   lost or applied out of order (ThreadSanitizer: the reader and the watcher share the store);
@@ -69,20 +69,23 @@ TEST_F(KVCacheStress, HammeredCacheEndsEqualToEtcdWithNoUpdateLostOrReordered) {
   ASSERT_TRUE(eventually([&] { return ha.kv_cache()->ready(); }));
   const std::string cluster_path = ha.client_path("");
 
-  // The writer: its own client, a fixed seed so a failure can be replayed, a mix of puts and
-  // deletes over the keys the HA loop reads (and wakes for). Most requests are transactions of
-  // several operations on distinct keys: many events per request (several per revision, in one
-  // watch message) make thousands of events per second even under the sanitizers.
-  std::atomic<bool> writing{true};
+  // The writers: each its own client and a fixed seed, a mix of puts and deletes over the keys
+  // the HA loop reads (and wakes for). Most requests are transactions of several operations on
+  // distinct keys: many events per request (several per revision, in one watch message), and a
+  // few writers at once (etcd commits their requests together) make thousands of events per
+  // second even under the sanitizers on a busy machine.
+  constexpr int kWriters = 3;
+  std::atomic<int> writing{kWriters};
   std::atomic<long> operations{0};
   std::atomic<std::int64_t> last_revision{0};
-  std::exception_ptr writer_error;
-  std::thread writer([&] {
+  std::vector<std::exception_ptr> writer_errors(kWriters);
+  const auto write = [&](int writer) {
     try {
       Etcd3Client own(client_options({etcd().endpoint()}));
-      std::mt19937 random(20261126);
+      std::mt19937 random(20261126 + writer);
       std::vector<std::string> keys = {"leader",    "config",    "status",    "optime/leader", "failover",
-                                       "members/a", "members/b", "members/c", "members/d",     "members/e"};
+                                       "members/a", "members/b", "members/c", "members/d",     "members/e",
+                                       "members/f", "members/g", "members/h"};
       const auto value_for = [&](const std::string& key, long i) -> std::string {
         if (key == "leader") return "m" + std::to_string(i % 7);
         if (key == "config") return R"({"ttl":)" + std::to_string(10 + i % 50) + "}";
@@ -120,19 +123,23 @@ TEST_F(KVCacheStress, HammeredCacheEndsEqualToEtcdWithNoUpdateLostOrReordered) {
           txn.success = std::move(batch);
           revision = own.txn(txn).header.revision;
         }
-        last_revision = std::max<std::int64_t>(last_revision, revision);
+        for (auto seen = last_revision.load();
+             seen < revision && !last_revision.compare_exchange_weak(seen, revision);) {
+        }
         operations += static_cast<long>(ops);
       }
     } catch (...) {
-      writer_error = std::current_exception();
+      writer_errors[static_cast<std::size_t>(writer)] = std::current_exception();
     }
-    writing = false;
-  });
+    --writing;
+  };
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) writers.emplace_back(write, w);
 
   // The HA thread: reads and short watches, and checks what it sees never goes back in time.
   long reads = 0;
   std::int64_t seen_revision = 0;
-  while (writing) {
+  while (writing > 0) {
     const auto cluster = ha.get_cluster();
     ASSERT_NE(cluster, nullptr);
     ++reads;
@@ -141,9 +148,11 @@ TEST_F(KVCacheStress, HammeredCacheEndsEqualToEtcdWithNoUpdateLostOrReordered) {
     seen_revision = health.revision;
     if (reads % 16 == 0) ha.watch(std::nullopt, 1ms);
   }
-  writer.join();
-  if (writer_error) std::rethrow_exception(writer_error);
-  ASSERT_GT(operations.load(), 500) << "the writer barely ran";
+  for (auto& w : writers) w.join();
+  for (const auto& error : writer_errors) {
+    if (error) std::rethrow_exception(error);
+  }
+  ASSERT_GT(operations.load(), 1000) << "the writers barely ran";
 
   // Caught up: the cache holds exactly what etcd holds.
   ASSERT_TRUE(eventually([&] { return ha.kv_cache()->health().revision >= last_revision.load(); }))
