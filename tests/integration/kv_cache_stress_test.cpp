@@ -1,8 +1,9 @@
 // The watcher cache under load and churn, against real etcd (meant to run under the sanitizers):
-// - writers (three clients) issuing puts and deletes as fast as they can over the member, config, leader and
-//   status keys while the HA thread hammers get_cluster() and watch(): once the cache has caught
-//   up with etcd's revision its snapshot equals a direct read of the prefix, so no update was
-//   lost or applied out of order (ThreadSanitizer: the reader and the watcher share the store);
+// - three writer clients issuing puts and deletes as fast as they can over the member, config,
+//   leader and status keys while the HA thread hammers get_cluster() and watch(): once the cache
+//   has caught up with etcd's revision its snapshot equals a direct read of the prefix, so no
+//   update was lost or applied out of order (ThreadSanitizer: the reader and the watcher share
+//   the store);
 // - an Etcd3 (and its watcher thread) started and destroyed 500 times against one etcd: every
 //   destruction returns, no thread outlives its Etcd3 (AddressSanitizer: nothing leaks).
 #include <dirent.h>
