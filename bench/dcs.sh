@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# libdcs's DCS operations beside the raw requests they send and beside Patroni 3.0.2's Etcd3, all
+# libdcs's DCS operations beside the raw requests they send and beside Patroni 3.0.2's Etcd3 (and
+# both watcher caches: cached get_cluster, put -> watch() latency), all
 # against one private etcd (free loopback ports) in one run; writes bench/results/<date>.md (and
 # .json) with the side-by-side tables.
 #
 #   bench/dcs.sh                      # full run (about 5-8 minutes)
-#   DCS_BENCH_SCALE=0.2 PB_SCALE=0.2 PB_SHIPPED_SCALE=0.1 bench/dcs.sh    # quick run
+#   DCS_BENCH_SCALE=0.2 PB_SCALE=0.2 PB_SHIPPED_SCALE=0.1 PB_WATCH_SCALE=0.5 bench/dcs.sh  # quick run
 #
 # Environment: DCS_BENCH_SCALE (libdcs iteration counts, default 1), PB_SCALE (Patroni with
 # TCP_NODELAY, default 1), PB_SHIPPED_SCALE (Patroni as shipped, ops only; 0 skips; default 0.25),
+# PB_WATCH_SCALE (Patroni's watch section: 200 x scale leader changes; default 5 = 1000),
 # DCS_BENCH_NO_BUILD=1 (use the existing build/release binaries), DCS_BENCH_NOTE (a line put
 # into the report, e.g. what else was running).
 set -euo pipefail
@@ -16,6 +18,7 @@ ROOT=$(pwd)
 SCALE=${DCS_BENCH_SCALE:-1}
 PB_SCALE=${PB_SCALE:-1}
 PB_SHIPPED_SCALE=${PB_SHIPPED_SCALE:-0.25}
+PB_WATCH_SCALE=${PB_WATCH_SCALE:-5}
 BASELINE=${PATRONI_BASELINE:-/work/shared/bench/patroni-baseline/patroni_dcs_bench.py}
 BIN=$ROOT/build/release/bench
 
@@ -50,12 +53,19 @@ PY
 
 echo "dcs.sh: libdcs sections ops, getcluster, hacycle (scale $SCALE)"
 "$BIN/dcs_bench" --endpoint "$ETCD_ENDPOINT" --section ops,getcluster,hacycle --scale "$SCALE" | tee "$RUN/dcs_main.txt"
+echo "dcs.sh: libdcs watcher cache section (scale $SCALE)"
+"$BIN/dcs_bench" --endpoint "$ETCD_ENDPOINT" --section cache --scale "$SCALE" | tee "$RUN/dcs_cache.txt"
 echo "dcs.sh: libdcs memory section (fresh process)"
 "$BIN/dcs_bench" --endpoint "$ETCD_ENDPOINT" --section memory --floor-exe "$BIN/dcs_bench_floor" | tee "$RUN/dcs_memory.txt"
 
 echo "dcs.sh: Patroni 3.0.2 with TCP_NODELAY: ops, getcluster, haloop (scale $PB_SCALE)"
 /usr/bin/python3 "$BASELINE" ops,getcluster,haloop --hosts "$ETCD_ENDPOINT" --tcp-mode nodelay --scale "$PB_SCALE" \
   --etcd-dir "$RUN/pb-etcd" --cluster3-dir "$RUN/no-cluster3" --idle-s 2 --out-dir "$RUN/pb-nodelay" \
+  --build-dir "$RUN/pb-build" >/dev/null
+# Its watch section makes 200 x scale leader changes: scale 5 gives the 1000 of libdcs's side.
+echo "dcs.sh: Patroni 3.0.2 with TCP_NODELAY: watch (scale $PB_WATCH_SCALE)"
+/usr/bin/python3 "$BASELINE" watch --hosts "$ETCD_ENDPOINT" --tcp-mode nodelay --scale "$PB_WATCH_SCALE" \
+  --etcd-dir "$RUN/pb-etcd" --cluster3-dir "$RUN/no-cluster3" --out-dir "$RUN/pb-watch" \
   --build-dir "$RUN/pb-build" >/dev/null
 echo "dcs.sh: Patroni 3.0.2 memory after 1000 busy cycles"
 python3 bench/patroni_mem.py --hosts "$ETCD_ENDPOINT" --iterations 1000 --baseline "$BASELINE" \

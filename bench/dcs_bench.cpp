@@ -18,6 +18,8 @@
 //   profile     only libdcs's busy HA cycles (for perf record).
 //   profile-getcluster  only get_cluster direct reads of --members N (default 100) members,
 //               200 x scale of them; for callgrind with --toggle-collect='dcs::AbstractDCS::get_cluster()'.
+//   cache       the watcher cache at 3 / 100 / 1000 members: cached get_cluster, watcher CPU per
+//               event, put -> watch() latency (cache_bench.cpp).
 //
 // The raw requests are not written by hand: a throw-away Etcd3 of the same scope and name runs
 // each operation once through an in-process recording proxy (recording_proxy.hpp), and the
@@ -53,6 +55,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bench_util.hpp"
+#include "cache_bench.hpp"
 #include "etcd_admin.hpp"
 #include "raw_curl_loop.hpp"
 #include "recording_proxy.hpp"
@@ -711,10 +714,11 @@ json section_memory() {
 }
 
 void usage(const char* argv0) {
-  std::fprintf(stderr,
-               "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile|profile-getcluster[,...] "
-               "[--scale F] [--members N] [--floor-exe PATH] [--show-requests]\n",
-               argv0);
+  std::fprintf(
+      stderr,
+      "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile|profile-getcluster|cache[,...] "
+      "[--scale F] [--members N] [--floor-exe PATH] [--show-requests]\n",
+      argv0);
 }
 
 }  // namespace
@@ -768,6 +772,8 @@ int main(int argc, char** argv) {
         summary["profile"] = section_profile();
       } else if (section == "profile-getcluster") {
         summary["profile_getcluster"] = section_profile_getcluster();
+      } else if (section == "cache") {
+        summary["cache"] = bench::section_cache(g_options.endpoint, g_options.scale, log_sink);
       } else if (section == "memory") {
         if (g_options.sections.size() != 1) throw std::runtime_error("run the memory section alone");
         summary["memory"] = section_memory();

@@ -26,6 +26,10 @@ RATIO_TARGET = 1.1
 CPU_TARGET_US = 100
 ANON_TARGET_KB = 4 * 1024
 RSS_TARGET_KB = 16 * 1024
+CACHE_GC_TARGET_US = 2
+CACHE_EVENT_TARGET_US = 100
+WAKE_P50_TARGET_US = 100
+WAKE_P99_TARGET_US = 1000
 
 
 def load(path):
@@ -74,6 +78,73 @@ def mb(kb):
     return '{:.1f}'.format(kb / 1024.0) if kb else '-'
 
 
+def ratio(patroni, libdcs):
+    return '{:,.0f}x'.format(patroni / libdcs) if patroni and libdcs else '-'
+
+
+def pct(st, key):
+    return st.get(key) if st and st.get('n') else None
+
+
+def cache_section(L, misses, cache, pgc, pwatch):
+    """The watcher caches side by side: dcs_bench --section cache and Patroni's getcluster / watch."""
+    if not cache and not pwatch:
+        return
+    L += ['', '## Watcher cache (KVCache)', '',
+          'libdcs: `dcs_bench --section cache` (get_cluster in batches of 100 calls; watcher CPU = the cache '
+          'thread\'s own CPU clock over member-key rewrites by another client, one event at a time; watch(): a '
+          'writer thread on its own connection changes the leader key every 10-30 ms while the HA thread loops on '
+          'watch(None, 500 ms), "event reached the watcher" = the cache\'s last contact, taken when its thread '
+          'received the message). Patroni: `patroni_dcs_bench.py getcluster` (its KVCache) and `watch` (3 members, '
+          'writer in a separate process).', '',
+          '| figure | members | libdcs | Patroni + NODELAY | Patroni / libdcs |', '|---|---|---|---|---|']
+    for k in ('3', '100', '1000'):
+        e = cache.get(k)
+        if not e:
+            continue
+        gc_us = e['get_cluster_cached']['median_ns'] / 1000.0
+        p = med((pgc.get(k) or {}).get('cache'))
+        L.append('| get_cluster from the cache, median µs | {} | {:.3f} | {} | {} |'.format(k, gc_us, us(p), ratio(p, gc_us)))
+        if gc_us > CACHE_GC_TARGET_US:
+            misses.append('cached get_cluster {} members: {:.3f} µs, target {} µs'.format(k, gc_us, CACHE_GC_TARGET_US))
+    for k in ('3', '100', '1000'):
+        e = cache.get(k)
+        if not e:
+            continue
+        ev = e['watcher_event']['watcher_cpu_us_per_event']
+        L.append('| watcher CPU per event (member key rewritten), µs | {} | {} | - | - |'.format(k, us(ev)))
+        if k == '1000' and ev > CACHE_EVENT_TARGET_US:
+            misses.append('watcher CPU per event at 1000 members: {:.1f} µs, target {} µs'.format(
+                ev, CACHE_EVENT_TARGET_US))
+    psent = pwatch.get('watch() returned since put sent')
+    for k in ('3', '100', '1000'):
+        w = (cache.get(k) or {}).get('watch')
+        if not w:
+            continue
+        sent, ack, recv = w['since_put_sent'], w['since_put_ack'], w['since_event_reached_watcher']
+        ps = psent if k == '3' else None
+        L.append('| watch() returned since put sent, p50 / p99 µs ({} changes, {} not seen) | {} | {} / {} | {} / {} '
+                 '| {} / {} |'.format(w['changes'], w['changes_not_seen'], k, us(pct(sent, 'median_us')),
+                                      us(pct(sent, 'p99_us')), us(pct(ps, 'median_us')), us(pct(ps, 'p99_us')),
+                                      ratio(pct(ps, 'median_us'), pct(sent, 'median_us')),
+                                      ratio(pct(ps, 'p99_us'), pct(sent, 'p99_us'))))
+        L.append('| watch() returned since put ack, p50 / p99 µs | {} | {} / {} | - | - |'.format(
+            k, us(pct(ack, 'median_us')), us(pct(ack, 'p99_us'))))
+        L.append('| watch() returned since the event reached the watcher, p50 / p99 µs | {} | {} / {} | - | - |'.format(
+            k, us(pct(recv, 'median_us')), us(pct(recv, 'p99_us'))))
+        if (pct(recv, 'median_us') or 0) > WAKE_P50_TARGET_US or (pct(recv, 'p99_us') or 0) > WAKE_P99_TARGET_US:
+            misses.append('watch() since the event reached the watcher, {} members: p50 {} / p99 {} µs, target {} / '
+                          '{} µs'.format(k, us(pct(recv, 'median_us')), us(pct(recv, 'p99_us')), WAKE_P50_TARGET_US,
+                                        WAKE_P99_TARGET_US))
+    if pwatch:
+        upd = pwatch.get('kvcache_updated (event.set) since put sent')
+        L.append('| (Patroni only) its KVCache updated (event set) since put sent, p50 / p99 µs | 3 | - | {} / {} | - |'
+                 .format(us(pct(upd, 'median_us')), us(pct(upd, 'p99_us'))))
+        rtt = pwatch.get('put_rtt_second_client')
+        L.append('| (Patroni only) the writer\'s put round trip, p50 / p99 µs ({} changes) | 3 | - | {} / {} | - |'
+                 .format(pwatch.get('changes'), us(pct(rtt, 'median_us')), us(pct(rtt, 'p99_us'))))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--dir', help='the run directory bench/dcs.sh filled')
@@ -85,6 +156,7 @@ def main():
         main_run, mem_run = merged.get('libdcs') or {}, merged.get('libdcs_memory') or {}
         pb, pbs = merged.get('patroni_nodelay') or {}, merged.get('patroni_shipped') or {}
         pmem, env = merged.get('patroni_mem') or {}, merged.get('env') or {}
+        cache_run, pbw = merged.get('libdcs_cache') or {}, merged.get('patroni_watch') or {}
     else:
         d = args.dir
         main_run = dcs_json(os.path.join(d, 'dcs_main.txt')) or {}
@@ -93,6 +165,8 @@ def main():
         pbs = patroni_results(os.path.join(d, 'pb-shipped')) or {}
         pmem = load(os.path.join(d, 'patroni_mem.json')) or {}
         env = load(os.path.join(d, 'env.json')) or {}
+        cache_run = dcs_json(os.path.join(d, 'dcs_cache.txt')) or {}
+        pbw = patroni_results(os.path.join(d, 'pb-watch')) or {}
     misses = []
     L = ['# libdcs vs the raw requests vs Patroni 3.0.2 ({})'.format(env.get('date', '?')), '']
     L.append('All three against one private etcd ({}) in one run of `bench/dcs.sh`; libdcs {}.'.format(
@@ -216,10 +290,15 @@ def main():
         L.append('| Patroni `haloop` busy: VmRSS after loop / peak (RssAnon not reported there) | {} | | | {} | {} |'
                  .format(mb(rs['after_loop']), mb(rs['peak_VmHWM']), hb.get('threads', '-')))
 
+    cache_section(L, misses, cache_run.get('cache', {}), pgc, pbw.get('watch', {}))
+
     L += ['', '## Targets', '']
     L.append('- every operation within {}x of its raw requests; a busy HA cycle under {} µs of libdcs CPU (process '
              'CPU per cycle minus that of the same requests sent raw); the HA-cycle process under 4 MiB RssAnon '
              'and 16 MiB VmRSS.'.format(RATIO_TARGET, CPU_TARGET_US))
+    L.append('- watcher cache: get_cluster from the cache under {} µs at every size; under {} µs of watcher CPU per '
+             'event at 1000 members; watch() returning within {} µs (p99 {} µs) of the event reaching the '
+             'watcher.'.format(CACHE_GC_TARGET_US, CACHE_EVENT_TARGET_US, WAKE_P50_TARGET_US, WAKE_P99_TARGET_US))
     if misses:
         L += ['- **missed:**'] + ['  - ' + x for x in misses]
     else:
@@ -227,7 +306,7 @@ def main():
     with open(args.out, 'w') as f:
         f.write('\n'.join(L) + '\n')
     merged = {'env': env, 'libdcs': main_run, 'libdcs_memory': mem_run, 'patroni_nodelay': pb,
-              'patroni_shipped': pbs, 'patroni_mem': pmem}
+              'patroni_shipped': pbs, 'patroni_mem': pmem, 'libdcs_cache': cache_run, 'patroni_watch': pbw}
     with open(os.path.splitext(args.out)[0] + '.json', 'w') as f:
         json.dump(merged, f, indent=1)
     print('\n'.join(L))
