@@ -160,6 +160,9 @@ class Capturer {
       : endpoint_(endpoint), proxy_(endpoint) {
     auto o = dcs_options(proxy_.url(), scope, name, patronictl);
     o.use_proxies = true;  // keep talking to the proxy, not to the members etcd lists
+    // Only the operation's own requests: a watcher cache would add its lists and stream re-opens
+    // to the recording whenever they happen to fall inside an operation.
+    o.watcher_cache = false;
     dcs_ = std::make_unique<Etcd3>(o);
     proxy_.take();
   }
