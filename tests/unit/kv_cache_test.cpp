@@ -114,9 +114,9 @@ TEST(KVCacheStore, ADeletionIsNotUndoneByAnOlderPut) {
 TEST(KVCacheStore, ARelistKeepsWhatWasLearntAfterIt) {
   detail::CacheStore store(kPrefix, false, wake_keys());
   store.reset({cached_kv("leader", "a", 5), cached_kv("members/a", "{}", 4)}, 5);
-  store.put(cached_kv("leader", "me", 8), false);              // own write, answered at 8
+  store.put(cached_kv("leader", "me", 8), false);       // own write, answered at 8
   store.remove(kPrefix + std::string("members/a"), 9);  // deleted at 9
-  store.put(cached_kv("members/b", "{}", 6), false);           // known at 6, listed below
+  store.put(cached_kv("members/b", "{}", 6), false);    // known at 6, listed below
   // A list that was served at revision 7, before those writes reached the member.
   store.reset({cached_kv("leader", "a", 5), cached_kv("members/a", "{}", 4), cached_kv("members/b", "{}", 6)}, 7);
   EXPECT_EQ(store.snapshot()->leader_name(), "me");
