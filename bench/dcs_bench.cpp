@@ -160,10 +160,11 @@ class Capturer {
       : endpoint_(endpoint), proxy_(endpoint) {
     auto o = dcs_options(proxy_.url(), scope, name, patronictl);
     o.use_proxies = true;  // keep talking to the proxy, not to the members etcd lists
-    // Only the operation's own requests: a watcher cache would add its lists and stream re-opens
-    // to the recording whenever they happen to fall inside an operation.
-    o.watcher_cache = false;
     dcs_ = std::make_unique<Etcd3>(o);
+    // Like the measured instance, it reads from its watcher cache; its first list must be over
+    // before anything is recorded, so that only an operation's own requests are replayed raw.
+    for (int i = 0; i < 1000 && dcs_->kv_cache() != nullptr && !dcs_->kv_cache()->ready(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     proxy_.take();
   }
 
@@ -177,6 +178,8 @@ class Capturer {
     Calls out;
     const std::string from = std::to_string(dcs_->lease());
     for (auto& c : proxy_.take()) {
+      // The cache's stream (re-opened as a liveness probe when quiet) is not the operation's.
+      if (c.path.ends_with("/watch")) continue;
       std::string body = std::move(c.body);
       if (lease != 0 && dcs_->lease() != 0) {
         for (auto at = body.find(from); at != std::string::npos; at = body.find(from, at)) {

@@ -12,6 +12,8 @@ PACKAGES=(
   # examples/ha_daemon and examples/dcsctl read Patroni-style YAML configuration files.
   libyaml-cpp-dev
   etcd-server etcd-client
+  # the `docs` target (Doxygen HTML of the public headers, warnings are errors)
+  doxygen
   # tests/interop runs real Patroni 3.0.2 (Debian's package) against libdcs; its etcd v3 module
   # also needs python3-etcd (only an alternative in patroni's Depends), dnspython, dateutil and
   # urllib3.

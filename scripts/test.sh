@@ -3,7 +3,8 @@
 #   1. set-up (packages + release build), 2. clang-format check,
 #   3. unit + integration tests under AddressSanitizer + UBSan,
 #   4. the same under ThreadSanitizer,
-#   5. install into a temp prefix and build a consumer with find_package(libdcs CONFIG).
+#   5. the Doxygen API reference,
+#   6. install into a temp prefix and build a consumer with find_package(libdcs CONFIG).
 # Any failure, sanitizer finding or formatting difference fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,10 @@ for preset in asan-ubsan tsan; do
   cmake --build --preset "$preset" -j "$JOBS"
   ctest --preset "$preset" -j "$JOBS"
 done
+
+step "API reference (Doxygen, warnings are errors)"
+cmake --build --preset release --target docs
+echo "docs: build/release/docs/html/index.html"
 
 step "install + find_package consumer"
 prefix=$(mktemp -d /tmp/libdcs-install.XXXXXX)

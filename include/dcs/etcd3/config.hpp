@@ -50,7 +50,7 @@ struct Etcd3Options {
   /// connect timeout of max(1 s, slice / 2); no call blocks longer than this.
   std::chrono::seconds retry_timeout{10};
 
-  /// Key layout: keys live under /<namespace>/<scope>/ (Patroni `namespace`, `scope`).
+  /// Key layout: keys live under `/<namespace>/<scope>/` (Patroni `namespace`, `scope`).
   std::string namespace_ = "/service/";
   std::string scope;
   /// This member's name (Patroni `name`).
@@ -63,7 +63,7 @@ struct Etcd3Options {
   /// tests of the request path. Not a Patroni setting.
   bool watcher_cache = true;
   /// Citus (MPP) group of this member (Patroni `citus.group`): keys then live under
-  /// /<namespace>/<scope>/<group>/; group 0 is the coordinator. Unset: no Citus.
+  /// `/<namespace>/<scope>/<group>/`; group 0 is the coordinator. Unset: no Citus.
   std::optional<int> citus_group;
   /// How long the Etcd3 constructor keeps trying to obtain its lease (or, with patronictl, to
   /// reach etcd) while etcd is unreachable, logging "waiting on etcd" and pausing 5 s between
