@@ -89,6 +89,17 @@ int tune_socket(void* user, curl_socket_t fd, curlsocktype purpose) {
   return CURL_SOCKOPT_OK;
 }
 
+/// Verified TLS 1.2+ with the client's files. Handles belong to one client, whose files never
+/// change, so these are never reset; an empty CA file keeps libcurl's default trust store.
+void set_tls_options(CURL* handle, const TlsFiles& tls) {
+  curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt(handle, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  if (!tls.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, tls.ca_file.c_str());
+  if (!tls.cert_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLCERT, tls.cert_file.c_str());
+  if (!tls.key_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLKEY, tls.key_file.c_str());
+}
+
 }  // namespace
 
 curl_slist* build_headers(const HttpRequest& request) {
@@ -132,14 +143,7 @@ void apply_common_options(CURL* handle, const HttpRequest& request) {
   // The request outlives the transfer, so pointing into it is safe for this perform.
   curl_easy_setopt(handle, CURLOPT_SOCKOPTDATA, &request.keepalive);
   if (request.url.rfind("https://", 0) == 0) {
-    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(handle, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-    // Handles belong to one client, so these never need resetting between requests; an empty CA
-    // file keeps libcurl's default trust store.
-    if (!request.tls.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, request.tls.ca_file.c_str());
-    if (!request.tls.cert_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLCERT, request.tls.cert_file.c_str());
-    if (!request.tls.key_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLKEY, request.tls.key_file.c_str());
+    set_tls_options(handle, request.tls);
   }
   curl_easy_setopt(handle, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout.count()));
@@ -269,14 +273,7 @@ void CurlEasy::configure(int slot, const HttpRequest& request) {
   curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
   const bool https = request.url.rfind("https://", 0) == 0;
   if (https && (!state.https || !same(state.tls, request.tls))) {
-    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYPEER, 1L);
-    curl_easy_setopt(handle, CURLOPT_SSL_VERIFYHOST, 2L);
-    curl_easy_setopt(handle, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
-    // Handles belong to one client, whose files never change; an empty CA file keeps libcurl's
-    // default trust store.
-    if (!request.tls.ca_file.empty()) curl_easy_setopt(handle, CURLOPT_CAINFO, request.tls.ca_file.c_str());
-    if (!request.tls.cert_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLCERT, request.tls.cert_file.c_str());
-    if (!request.tls.key_file.empty()) curl_easy_setopt(handle, CURLOPT_SSLKEY, request.tls.key_file.c_str());
+    set_tls_options(handle, request.tls);
     state.tls = request.tls;
     state.https = true;
   }

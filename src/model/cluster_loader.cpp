@@ -2,7 +2,6 @@
 // questions the HA loop asks of a cluster. Every value goes through its tolerant reader: a key
 // that holds garbage yields an empty field, never an exception.
 #include <algorithm>
-#include <charconv>
 #include <limits>
 #include <map>
 
@@ -14,15 +13,6 @@ namespace dcs {
 namespace {
 
 constexpr std::string_view kMembers = "members/";
-
-/// A Citus group component: "0" or a decimal without leading zeros (^(0|[1-9][0-9]*)$).
-std::optional<int> citus_group(std::string_view text) {
-  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
-  int group = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), group);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || group < 0) return std::nullopt;
-  return group;
-}
 
 }  // namespace
 
@@ -115,7 +105,7 @@ Cluster Cluster::from_citus_keys(const std::vector<StoredKey>& keys, const Clust
   for (const auto& key : keys) {
     const auto slash = key.key.find('/');
     if (slash == std::string::npos) continue;  // directly under the base path: not a group
-    const auto group = citus_group(std::string_view(key.key).substr(0, slash));
+    const auto group = model::citus_group(std::string_view(key.key).substr(0, slash));
     if (!group) continue;
     groups[*group].push_back(StoredKey{key.key.substr(slash + 1), key.value, key.version, key.session});
   }

@@ -4,7 +4,6 @@
 #include "model/cluster_patch.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <optional>
 #include <vector>
 
@@ -22,15 +21,6 @@ const StoredKey* find(const KeyIndex& keys, std::string_view prefix, std::string
   full.append(prefix).append(name);
   const auto it = keys.find(full);
   return it == keys.end() ? nullptr : &it->second;
-}
-
-/// Same rule as the loader: "0" or a decimal without leading zeros.
-std::optional<int> citus_group(std::string_view text) {
-  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
-  int group = 0;
-  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), group);
-  if (ec != std::errc{} || ptr != text.data() + text.size() || group < 0) return std::nullopt;
-  return group;
 }
 
 Member placeholder(const std::string& name) {

@@ -51,4 +51,7 @@ std::string sanitize_utf8(std::string_view text);
 /// ASCII whitespace trimmed from both ends (Python's str.strip() for the texts Patroni writes).
 std::string_view strip_ascii(std::string_view text) noexcept;
 
+/// A Citus group path component: "0" or a decimal without leading zeros (^(0|[1-9][0-9]*)$).
+std::optional<int> citus_group(std::string_view text) noexcept;
+
 }  // namespace dcs::model

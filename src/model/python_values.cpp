@@ -250,4 +250,12 @@ std::string_view strip_ascii(std::string_view text) noexcept {
   return text;
 }
 
+std::optional<int> citus_group(std::string_view text) noexcept {
+  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
+  int group = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), group);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || group < 0) return std::nullopt;
+  return group;
+}
+
 }  // namespace dcs::model
