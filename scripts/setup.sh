@@ -18,6 +18,8 @@ PACKAGES=(
   # also needs python3-etcd (only an alternative in patroni's Depends), dnspython, dateutil and
   # urllib3.
   patroni python3-etcd python3-dnspython python3-dateutil python3-urllib3
+  # bench/compare.sh draws its plots (docs/perf-*.png) with matplotlib.
+  python3-matplotlib
 )
 
 missing=()
