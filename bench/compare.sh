@@ -3,12 +3,13 @@
 # package) side by side, on a private single-node etcd and a private 3-member etcd, in alternating
 # rounds, then docs/performance.md and docs/perf-*.png from the medians over the rounds.
 #
-#   bench/compare.sh            # full run, about 15-20 minutes on 2 cores
-#   bench/compare.sh --quick    # pipeline check, about 3-4 minutes (also COMPARE_QUICK=1)
+#   bench/compare.sh            # full run: about 12 minutes on a quiet 2-core machine (<= 20 busy)
+#   bench/compare.sh --quick    # pipeline check: 2-4 minutes (also COMPARE_QUICK=1)
 #
 # Sections (each contender in every round; a round is dcs_bench, which pairs the raw requests with
 # libdcs iteration by iteration, and bench/compare_patroni.py; odd rounds run libdcs first, even
-# rounds Patroni first, so that drift on the shared cores hits all three alike):
+# rounds Patroni first, so that drift on the shared cores hits all three alike). It also saves every
+# figure of the run in bench/results/compare-<date>.json.
 #   single node: per-operation latency (get_cluster direct at 3 / 100 / 1000 members,
 #                touch_member, attempt_to_acquire_leader, update_leader, one busy HA cycle),
 #                HA-cycle CPU, cached get_cluster at 3 / 100 / 1000 members, watch() wake-up
@@ -69,7 +70,10 @@ STARTED=$(date +%s)
 say() { printf 'compare [%4ds]: %s\n' $(($(date +%s) - STARTED)) "$*"; }
 
 # The machine and the software, for the report.
-$PY - "$RUN/env.json" "$QUICK" <<'PY'
+COMPARE_PARAMS="single node: $ROUNDS rounds, dcs_bench / Patroni scale $SCALE (1 = 1000 calls per operation), \
+cache scale $CACHE_SCALE, Patroni watch $WATCH_CHANGES changes per size, Patroni HA cycles $HA_CYCLES per round; \
+3 members: $ROUNDS3 rounds, scale $SCALE3; failover: $FO_BLOCKS block(s) x $FO_ROUNDS round(s) per signal and role" \
+  $PY - "$RUN/env.json" "$QUICK" <<'PY'
 import json, os, platform, subprocess, sys, time
 def out(*cmd):
     try:
@@ -87,6 +91,7 @@ json.dump({'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'cpu': mo
            'commit': out('git', 'describe', '--always', '--dirty'), 'patroni': patroni,
            'python': platform.python_version(), 'quick': bool(sys.argv[2]),
            'note': os.environ.get('COMPARE_NOTE', ''), 'banner': os.environ.get('COMPARE_BANNER', ''),
+           'params': os.environ.get('COMPARE_PARAMS', ''),
            'loadavg_start': open('/proc/loadavg').read().strip()}, open(sys.argv[1], 'w'))
 PY
 cp "$RUN/env.json" "$RUN/env-start.json"
@@ -94,7 +99,12 @@ cp "$RUN/env.json" "$RUN/env-start.json"
 # Each section is a pair of functions, libdcs's side (dcs_bench pairs it with the raw requests) and
 # Patroni's; in_order runs them in the round's order. $r is the round (or block) number.
 in_order() { # ROUND LIBDCS_FUNCTION PATRONI_FUNCTION
-  if [ $(($1 % 2)) -eq 1 ]; then "$2" && "$3"; else "$3" && "$2"; fi
+  if [ $(($1 % 2)) -eq 1 ]; then timed "$2" && timed "$3"; else timed "$3" && timed "$2"; fi
+}
+timed() { # FUNCTION: runs it and logs its wall time (RUN/timings.txt: how long each part takes)
+  local t0=$SECONDS
+  "$1" || return $?
+  echo "$1 round $r: $((SECONDS - t0)) s" >>"$RUN/timings.txt"
 }
 patroni() { $PY bench/compare_patroni.py "$@" >/dev/null 2>>"$RUN/stderr.log"; }
 dcs_bench() { "$BIN/dcs_bench" "$@" 2>>"$RUN/stderr.log"; }
@@ -167,5 +177,8 @@ env['runtime_s'] = int(time.time()) - int(sys.argv[2])
 json.dump(env, open(sys.argv[1], 'w'))
 PY
 say "writing $DOC and the plots beside it"
-$PY bench/compare_report.py --dir "$RUN" --doc "$DOC"
+mkdir -p bench/results
+SAVED=bench/results/compare-$(date +%Y-%m-%d-%H%M)${QUICK:+-quick}.json
+$PY bench/compare_report.py --dir "$RUN" --doc "$DOC" --save "$SAVED"
+say "every figure of the run: $SAVED (compare_report.py --from-json $SAVED renders the page again)"
 say "done: $DOC"

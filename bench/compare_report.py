@@ -7,7 +7,8 @@ the table shows the median of the per-round medians and, in brackets, their rang
 noise. Ratios are taken within a round (both sides measured minutes apart at most) and then
 summarised the same way.
 
-  compare_report.py --dir RUN_DIR [--doc docs/performance.md]
+  compare_report.py --dir RUN_DIR [--doc docs/performance.md] [--save bench/results/compare-DATE.json]
+  compare_report.py --from-json bench/results/compare-DATE.json [--doc ...]     (render again)
 """
 import argparse
 import glob
@@ -312,25 +313,41 @@ def plots(outdir, single_rows, three_rows, cached, direct, fo):
 
 # --- the document ---------------------------------------------------------------------------------------
 
+def load_run(d):
+    """Every output of one compare.sh run directory, as one dict (what --save writes)."""
+    return {'env': load_json(os.path.join(d, 'env.json')) or {},
+            'single_dcs': rounds(d, 'single/dcs_r*.txt', last_json_line),
+            'single_patroni': rounds(d, 'single/pat_ops_r*.json', load_json),
+            'single_cache': rounds(d, 'single/cache_r*.txt', last_json_line),
+            'single_patroni_watch': rounds(d, 'single/pat_watch_r*.json', load_json),
+            'single_patroni_hacycle': rounds(d, 'single/pat_ha_r*.json', load_json),
+            'memory': (last_json_line(os.path.join(d, 'single/dcs_memory.txt')) or {}).get('memory', {}),
+            'patroni_shipped': load_json(os.path.join(d, 'single/pat_shipped.json')),
+            'three_dcs': rounds(d, 'three/dcs_r*.txt', last_json_line),
+            'three_patroni': rounds(d, 'three/pat_ops_r*.json', load_json),
+            'three_member1_status': load_json(os.path.join(d, 'three/member1-status.json')) or {},
+            'failover_dcs': rounds(d, 'failover/dcs_b*.txt', last_json_line),
+            'failover_patroni': rounds(d, 'failover/pat_b*.json', load_json)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--dir', required=True)
+    ap.add_argument('--dir', help='a compare.sh run directory')
+    ap.add_argument('--from-json', help='instead of --dir: a file --save wrote')
+    ap.add_argument('--save', help='also write every figure of the run as one JSON file here')
     ap.add_argument('--doc', default='docs/performance.md')
     args = ap.parse_args()
-    d = args.dir
-    env = load_json(os.path.join(d, 'env.json')) or {}
-    s_dcs = rounds(d, 'single/dcs_r*.txt', last_json_line)
-    s_pat = rounds(d, 'single/pat_ops_r*.json', load_json)
-    s_cache = rounds(d, 'single/cache_r*.txt', last_json_line)
-    s_watch = rounds(d, 'single/pat_watch_r*.json', load_json)
-    s_ha = rounds(d, 'single/pat_ha_r*.json', load_json)
-    mem = (last_json_line(os.path.join(d, 'single/dcs_memory.txt')) or {}).get('memory', {})
-    shipped = load_json(os.path.join(d, 'single/pat_shipped.json'))
-    t_dcs = rounds(d, 'three/dcs_r*.txt', last_json_line)
-    t_pat = rounds(d, 'three/pat_ops_r*.json', load_json)
-    fo_dcs = rounds(d, 'failover/dcs_b*.txt', last_json_line)
-    fo_pat = rounds(d, 'failover/pat_b*.json', load_json)
-    m1 = load_json(os.path.join(d, 'three/member1-status.json')) or {}
+    if bool(args.dir) == bool(args.from_json):
+        ap.error('give one of --dir and --from-json')
+    run = load_json(args.from_json) if args.from_json else load_run(args.dir)
+    if args.save:
+        with open(args.save, 'w') as f:
+            json.dump(run, f, indent=1)
+    env = run['env']
+    s_dcs, s_pat, s_cache = run['single_dcs'], run['single_patroni'], run['single_cache']
+    s_watch, s_ha, mem = run['single_patroni_watch'], run['single_patroni_hacycle'], run['memory']
+    shipped, t_dcs, t_pat = run['patroni_shipped'], run['three_dcs'], run['three_patroni']
+    fo_dcs, fo_pat, m1 = run['failover_dcs'], run['failover_patroni'], run['three_member1_status']
 
     L = []
     if env.get('banner'):
@@ -356,6 +373,8 @@ def main():
           'within a round, then summarised the same way. Load average (1/5/15 min) at start: {}; at end: {}.'.format(
               len(s_dcs), len(t_dcs), ' '.join(env.get('loadavg_start', '?').split()[:3]),
               ' '.join(env.get('loadavg_end', '?').split()[:3]))]
+    if env.get('params'):
+        L += ['', '**Run parameters:** ' + env['params']]
     if env.get('note'):
         L += ['', env['note']]
 
@@ -364,13 +383,18 @@ def main():
     L += ['', '![per-operation latency](perf-ops.png)', '',
           '## Per-operation latency, single etcd node (µs)', '']
     ops_table(L, single_rows, request_names(s_dcs))
+    L += ['', 'Note on get_cluster direct: in patronictl mode libdcs asks for a linearizable range (as later '
+          'Patroni releases do), Patroni 3.0.2 for a serializable one; the raw column sends libdcs\'s request. '
+          'On one node the difference is small; on three members a linearizable read also waits for the raft '
+          'leader\'s read index. The HA loop\'s own reads (the watcher cache\'s list) are serializable in both.']
     if t_dcs or t_pat:
         role = '?'
         if m1.get('leader') and dig(m1, 'header', 'member_id'):
             role = 'the raft leader' if m1['leader'] == m1['header']['member_id'] else 'a follower'
         L += ['', '## Per-operation latency, 3-member etcd (µs)', '',
               'Every contender talks to member 1 ({} when the run started); writes wait for a raft quorum, '
-              'linearizable reads for a read index.'.format(role), '']
+              'linearizable reads for a read index from the raft leader. That is why Patroni can beat the raw '
+              'requests at get_cluster direct: see the note under the single-node table.'.format(role), '']
         ops_table(L, three_rows, request_names(t_dcs))
 
     # HA-cycle CPU and memory.
