@@ -7,6 +7,7 @@ and prints one JSON object (also written to --out).
   compare_patroni.py hacycle  --hosts URL [--cycles N]          (run in a fresh process: CPU + memory)
   compare_patroni.py watch    --hosts URL [--changes N] [--members 3,100]
   compare_patroni.py failover --hosts URL,URL,URL --cluster-dir DIR [--modes kill,stop] [--rounds N]
+                              [--targets follower,leader]
 
 Every section uses Patroni's defaults (ttl 30, loop_wait 10, retry_timeout 10, namespace /service/)
 and a scope of its own (removed afterwards).
@@ -381,10 +382,26 @@ def member_status(url):
         return None
 
 
+def raft_roles(hosts):
+    """{member index (1-based): 'leader' | 'follower'} of the members that answer."""
+    roles = {}
+    for i, h in enumerate(hosts, 1):
+        st = member_status(h)
+        if st and st.get('leader'):
+            roles[i] = 'leader' if st['leader'] == dig_member_id(st) else 'follower'
+    return roles
+
+
+def dig_member_id(status):
+    return (status.get('header') or {}).get('member_id')
+
+
 def section_failover(args):
     """SIGKILL / SIGSTOP of the etcd member Patroni's client talks to -> the first update_leader
     (lease keepalive) that succeeds, with Patroni's own retry (retry_timeout 10 s) and endpoint
-    switching; the member is healed (restarted / SIGCONT) between rounds."""
+    switching; the member is healed (restarted / SIGCONT) between rounds. Before each round the
+    client is pointed at a member of the wanted raft role (follower / leader) with the client's own
+    set_base_uri(), as failover_bench --target does for libdcs; 'in-use' leaves it where it is."""
     launcher = os.path.join(HERE, 'lib', 'etcd3node.sh')
     admin = Admin(args.hosts[0])
     scope = scope_name('fo')
@@ -400,33 +417,41 @@ def section_failover(args):
     for mode in args.modes:
         rows = []
         for _ in range(args.rounds):
-            # Settle: keepalives every 50 ms for half a second on whatever member the client uses.
-            for _ in range(10):
-                dcs.update_leader(None)
-                time.sleep(0.05)
-            dcs.get_cluster()  # a fresh view: update_leader then needs the keepalive only
-            member = ports[urlparse(dcs._client._base_uri).port]
-            st = member_status(args.hosts[member - 1]) or {}
-            role = 'leader' if st.get('leader') and st.get('leader') == st.get('header', {}).get('member_id') \
-                else 'follower'
-            pid = int(subprocess.check_output([launcher, 'pid', args.cluster_dir, str(member)], text=True))
-            time.sleep(rnd.uniform(0, 0.05))
-            t0 = now_ns()
-            os.kill(pid, signal.SIGKILL if mode == 'kill' else signal.SIGSTOP)
-            ok = False
-            while (now_ns() - t0) < 60e9:
-                if dcs.update_leader(None):
-                    ok = True
-                    break
-            ms = (now_ns() - t0) / 1e6
-            rows.append({'ms': ms, 'ok': ok, 'member': member, 'role': role})
-            print('failover {} member {} ({}): {:.1f} ms{}'.format(mode, member, role, ms, '' if ok else ' FAILED'),
-                  file=sys.stderr, flush=True)
-            if mode == 'kill':
-                subprocess.check_call([launcher, 'restart', args.cluster_dir, str(member)])
-            else:
-                os.kill(pid, signal.SIGCONT)
-            subprocess.check_call([launcher, 'wait', args.cluster_dir])
+            for target in args.targets:
+                roles = raft_roles(args.hosts)
+                if target != 'in-use':
+                    wanted = [i for i, r in sorted(roles.items()) if r == target]
+                    current = ports[urlparse(dcs._client._base_uri).port]
+                    if wanted and current not in wanted:
+                        port = urlparse(args.hosts[rnd.choice(wanted) - 1]).port
+                        uri = next((u for u in dcs._client._machines_cache if urlparse(u).port == port), None)
+                        if uri:
+                            dcs._client.set_base_uri(uri)
+                # Settle: keepalives every 50 ms for half a second on the member in use.
+                for _ in range(10):
+                    dcs.update_leader(None)
+                    time.sleep(0.05)
+                dcs.get_cluster()  # a fresh view: update_leader then needs the keepalive only
+                member = ports[urlparse(dcs._client._base_uri).port]
+                role = roles.get(member, '?')
+                pid = int(subprocess.check_output([launcher, 'pid', args.cluster_dir, str(member)], text=True))
+                time.sleep(rnd.uniform(0, 0.05))
+                t0 = now_ns()
+                os.kill(pid, signal.SIGKILL if mode == 'kill' else signal.SIGSTOP)
+                ok = False
+                while (now_ns() - t0) < 60e9:
+                    if dcs.update_leader(None):
+                        ok = True
+                        break
+                ms = (now_ns() - t0) / 1e6
+                rows.append({'ms': ms, 'ok': ok, 'member': member, 'role': role, 'target': target})
+                print('failover {} member {} ({}): {:.1f} ms{}'.format(mode, member, role, ms, '' if ok else ' FAILED'),
+                      file=sys.stderr, flush=True)
+                if mode == 'kill':
+                    subprocess.check_call([launcher, 'restart', args.cluster_dir, str(member)])
+                else:
+                    os.kill(pid, signal.SIGCONT)
+                subprocess.check_call([launcher, 'wait', args.cluster_dir])
         ok_ms = [r['ms'] * 1000.0 for r in rows if r['ok']]
         out[mode] = {'rounds': rows, 'summary_us': summary(ok_ms, sum(not r['ok'] for r in rows))}
     try:
@@ -448,13 +473,16 @@ def main():
     ap.add_argument('--key', help='watch-writer: the key to change')
     ap.add_argument('--cluster-dir', help='failover: the bench/lib/etcd3node.sh directory')
     ap.add_argument('--modes', default='kill,stop', help='failover: kill, stop or both')
-    ap.add_argument('--rounds', type=int, default=5, help='failover: rounds per mode')
+    ap.add_argument('--rounds', type=int, default=5, help='failover: rounds per mode and target')
+    ap.add_argument('--targets', default='follower,leader',
+                    help='failover: raft role of the member signalled: follower, leader, in-use (comma list)')
     ap.add_argument('--seed', type=int, default=1, help='failover: seed of the signal timing')
     ap.add_argument('--out', help='also write the JSON here')
     args = ap.parse_args()
     args.hosts = args.hosts.split(',')
     args.members = [int(m) for m in args.members.split(',')]
     args.modes = args.modes.split(',')
+    args.targets = args.targets.split(',')
     if args.section == 'watch-writer':
         return watch_writer(args)
     # Patroni's own warnings (a failed request during failover, ...) go to stderr.
