@@ -427,15 +427,17 @@ def section_failover(args):
                         uri = next((u for u in dcs._client._machines_cache if urlparse(u).port == port), None)
                         if uri:
                             dcs._client.set_base_uri(uri)
-                # Settle: keepalives every 50 ms for half a second on the member in use.
-                for _ in range(10):
+                # Settle: keepalives every 50 ms for a second on the member in use (the KVCache's
+                # stream, broken by the last round, may still move the client while it reconnects).
+                for _ in range(20):
                     dcs.update_leader(None)
                     time.sleep(0.05)
                 dcs.get_cluster()  # a fresh view: update_leader then needs the keepalive only
-                member = ports[urlparse(dcs._client._base_uri).port]
-                role = roles.get(member, '?')
-                pid = int(subprocess.check_output([launcher, 'pid', args.cluster_dir, str(member)], text=True))
+                pids = {i: int(subprocess.check_output([launcher, 'pid', args.cluster_dir, str(i)], text=True))
+                        for i in ports.values()}
                 time.sleep(rnd.uniform(0, 0.05))
+                member = ports[urlparse(dcs._client._base_uri).port]  # read last: right before the signal
+                role, pid = roles.get(member, '?'), pids[member]
                 t0 = now_ns()
                 os.kill(pid, signal.SIGKILL if mode == 'kill' else signal.SIGSTOP)
                 ok = False
@@ -444,9 +446,11 @@ def section_failover(args):
                         ok = True
                         break
                 ms = (now_ns() - t0) / 1e6
-                rows.append({'ms': ms, 'ok': ok, 'member': member, 'role': role, 'target': target})
-                print('failover {} member {} ({}): {:.1f} ms{}'.format(mode, member, role, ms, '' if ok else ' FAILED'),
-                      file=sys.stderr, flush=True)
+                after = ports.get(urlparse(dcs._client._base_uri).port)
+                rows.append({'ms': ms, 'ok': ok, 'member': member, 'role': role, 'target': target,
+                             'recovered_on': after})
+                print('failover {} member {} ({}): {:.1f} ms{}, then on member {}'.format(
+                    mode, member, role, ms, '' if ok else ' FAILED', after), file=sys.stderr, flush=True)
                 if mode == 'kill':
                     subprocess.check_call([launcher, 'restart', args.cluster_dir, str(member)])
                 else:
