@@ -382,6 +382,14 @@ def member_status(url):
         return None
 
 
+def quietly(fn, *args):
+    """fn(*args), with an exception (Patroni raises Etcd3Error once its retries are spent) as False."""
+    try:
+        return fn(*args)
+    except Exception:
+        return False
+
+
 def raft_roles(hosts):
     """{member index (1-based): 'leader' | 'follower'} of the members that answer."""
     roles = {}
@@ -430,7 +438,7 @@ def section_failover(args):
                 # Settle: keepalives every 50 ms for a second on the member in use (the KVCache's
                 # stream, broken by the last round, may still move the client while it reconnects).
                 for _ in range(20):
-                    dcs.update_leader(None)
+                    quietly(dcs.update_leader, None)
                     time.sleep(0.05)
                 dcs.get_cluster()  # a fresh view: update_leader then needs the keepalive only
                 pids = {i: int(subprocess.check_output([launcher, 'pid', args.cluster_dir, str(i)], text=True))
@@ -442,7 +450,7 @@ def section_failover(args):
                 os.kill(pid, signal.SIGKILL if mode == 'kill' else signal.SIGSTOP)
                 ok = False
                 while (now_ns() - t0) < 60e9:
-                    if dcs.update_leader(None):
+                    if quietly(dcs.update_leader, None):
                         ok = True
                         break
                 ms = (now_ns() - t0) / 1e6
