@@ -317,15 +317,16 @@ def section_watch(args):
         dcs = make_etcd3([host], scope, 'compare-replica')
         kv = dcs._client._kv_cache  # read the leader value without rebuilding a Cluster per wake-up
         leader_key = b64(prefix + 'leader')
+        log_path = '/tmp/compare-watch-writer-{}-{}.json'.format(os.getpid(), members)
         writer = subprocess.Popen([sys.executable, os.path.abspath(__file__), 'watch-writer', '--hosts', host,
-                                   '--key', prefix + 'leader', '--changes', str(args.changes)],
+                                   '--key', prefix + 'leader', '--changes', str(args.changes), '--out', log_path],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert writer.stdout.readline().strip() == 'READY'
         writer.stdin.write('GO\n')
         writer.stdin.flush()
         first_seen = {}
         returns = 0
-        while writer.poll() is None or not first_seen or returns == 0:
+        while True:
             woke = dcs.watch(None, 0.5)
             t = now_ns()
             if woke:
@@ -342,8 +343,10 @@ def section_watch(args):
                 node = kv.get(leader_key)
                 if node and node.get('value'):
                     first_seen.setdefault(base64.b64decode(node['value']).decode(), now_ns())
-        log = json.loads(writer.stdout.read())
         writer.wait()
+        with open(log_path) as f:
+            log = json.load(f)
+        os.unlink(log_path)
         sent, acked, missed = [], [], 0
         for value, t_sent, t_acked in log:
             t = first_seen.get(value)
@@ -371,7 +374,8 @@ def watch_writer(args):
         t0 = now_ns()
         admin.put(args.key, value)
         log.append((value, t0, now_ns()))
-    sys.stdout.write(json.dumps(log))
+    with open(args.out, 'w') as f:  # a file, not the pipe: a long log would fill it
+        json.dump(log, f)
 
 
 def member_status(url):
