@@ -87,13 +87,15 @@ def out(*cmd):
         return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
     except OSError:
         return '?'
-model = '?'
+model, virtual = '?', False
 for line in open('/proc/cpuinfo'):
-    if line.startswith('model name'):
+    if line.startswith('model name') and model == '?':
         model = line.split(':', 1)[1].strip()
-        break
+    if line.startswith('flags'):
+        virtual = virtual or 'hypervisor' in line.split()
 from patroni.version import __version__ as patroni
 json.dump({'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'cpu': model, 'cores': os.cpu_count(),
+           'virtual': virtual,
            'kernel': platform.release(), 'etcd': out('etcd', '--version').splitlines()[0],
            'commit': out('git', 'describe', '--always', '--dirty'), 'patroni': patroni,
            'python': platform.python_version(), 'quick': bool(sys.argv[2]),
