@@ -4,7 +4,8 @@
 #   3. unit + integration tests under AddressSanitizer + UBSan,
 #   4. the same under ThreadSanitizer,
 #   5. the Doxygen API reference,
-#   6. install into a temp prefix and build a consumer with find_package(libdcs CONFIG).
+#   6. install into a temp prefix and build a consumer with find_package(libdcs CONFIG),
+#   7. the leader-safety torture test for 2 minutes (scripts/torture.sh).
 # Any failure, sanitizer finding or formatting difference fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,5 +41,8 @@ cmake --build "$consumer" -j "$JOBS" >/dev/null
 LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$consumer/consumer"
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --exists --print-errors libdcs
 echo "pkg-config: libdcs $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion libdcs)"
+
+step "leader-safety torture (2 minutes of faults against a 3-member etcd)"
+scripts/torture.sh --duration 120
 
 step "all checks passed"
