@@ -204,6 +204,33 @@ class CheckerTest(unittest.TestCase):
         s.leads("n2", 141.2, 160.0, revision=21)
         self.assertViolates(s.check(), 3)
 
+    def early_revocation(self, with_member_key=True, last_renewal=120.5):
+        """n1 renews until `last_renewal`; at 121.0 etcd drops its lease; n2 takes over at 121.2."""
+        s = Scenario()
+        cut(s.events, "n1", last_renewal)
+        s.history.append(delete(121.0, 20, LEADER))
+        if with_member_key:
+            s.history.append(delete(121.0, 20, "/service/torture/members/n1"))
+        s.history.append(put(121.15, 21, LEADER, "n2"))
+        s.leads("n2", 121.2, 160.0, revision=21)
+        return s
+
+    def test_a_lease_etcd_provably_dropped_early_is_reported_apart_from_violations(self):
+        # etcd-io/etcd#15247: a thawed stale etcd leader revokes a lease the new leader renewed.
+        report = self.early_revocation().check()
+        self.assertClean(report)
+        self.assertEqual(report.etcd_early_revocations, 1)
+        self.assertIn("etcd_early_revocations=1", report.render())
+        self.assertTrue(report.render().splitlines()[-1].startswith("faults="))
+
+    def test_without_proof_of_an_early_lease_expiry_the_overlap_stays_a_violation(self):
+        # Only the leader key went: a delete, not a lease expiry.
+        self.assertViolates(self.early_revocation(with_member_key=False).check(), 1)
+        # The last renewal answered before the delete is more than a ttl old.
+        s = self.early_revocation(last_renewal=110.5)
+        s.events["n1"].append(line(121.1, "n1", "renewed", since=120.9, ttl=TTL, revision=10))
+        self.assertViolates(s.check(), 1)
+
     def test_a_lost_member_write_fails(self):
         s = Scenario()
         s.events["n2"].append(line(102.0, "n2", "member_written", data={"state": "running", "xlog_location": 5}))

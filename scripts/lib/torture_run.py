@@ -336,7 +336,7 @@ def main():
     with open(os.path.join(run_dir, "summary.txt"), "w") as f:
         f.write(text + "\n")
     print(text, flush=True)
-    if report.violations == 0 and not args.keep:
+    if report.violations == 0 and report.etcd_early_revocations == 0 and not args.keep:
         # Keep what a replay or a reader needs; drop etcd's data and the daemons' chatty logs.
         shutil.rmtree(os.path.join(run_dir, "etcd"), ignore_errors=True)
         shutil.rmtree(os.path.join(run_dir, "logs"), ignore_errors=True)
