@@ -4,8 +4,7 @@
 #   3. unit + integration tests under AddressSanitizer + UBSan,
 #   4. the same under ThreadSanitizer,
 #   5. the Doxygen API reference,
-#   6. install into a temp prefix and build a consumer with find_package(libdcs CONFIG),
-#   7. the leader-safety torture test for 2 minutes (scripts/torture.sh).
+#   6. install into a temp prefix and build a consumer with find_package(libdcs CONFIG).
 # Any failure, sanitizer finding or formatting difference fails the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
