@@ -41,4 +41,7 @@ LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$consumer/consumer"
 PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --exists --print-errors libdcs
 echo "pkg-config: libdcs $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --modversion libdcs)"
 
+step "leader-safety torture (2 minutes of faults against a 3-member etcd)"
+scripts/torture.sh --duration 120
+
 step "all checks passed"

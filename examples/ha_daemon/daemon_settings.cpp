@@ -25,6 +25,7 @@ std::vector<OptionSpec> daemon_option_specs() {
       {"tag", "KEY=VALUE", "a member tag, e.g. nofailover=true (repeatable)"},
       {"synchronous-mode", "", "bootstrap the cluster with synchronous_mode on"},
       {"log-level", "LEVEL", "debug, info (default), warning or error"},
+      {"trace", "", "also print lease renewals and acknowledged writes as JSON lines (scripts/torture.sh)"},
       {"help", "", "show this help", 'h'},
   };
 }
@@ -35,6 +36,7 @@ NodeSettings node_settings(const json& config, const Args& args, const dcs::etcd
 
   NodeSettings settings;
   settings.name = options.name;
+  settings.trace = args.has("trace");
 
   std::string pg = nested_string(config, "postgresql", "connect_address");
   settings.conn_url = pg.empty() ? "postgres://127.0.0.1:5432/postgres" : "postgres://" + pg + "/postgres";

@@ -168,7 +168,11 @@ std::string HaNode::bootstrap_or_clone(const Cluster& cluster) {
     timeline_ = 1;
     lsn_ = kInitialLsn;
     dcs_.initialize(false, sysid_);
-    dcs_.set_config_value(dcs::to_patroni_json(settings_.bootstrap_config));
+    if (dcs_.set_config_value(dcs::to_patroni_json(settings_.bootstrap_config))) {
+      trace("config_written", {{"value", settings_.bootstrap_config}});
+    }
+    // take_leader() sends no keepalive: the lease is the one obtained at start-up, moments ago.
+    const double since = settings_.unix_time();
     if (!dcs_.take_leader()) {
       dcs_.cancel_initialization();
       role_ = Role::uninitialized;
@@ -176,7 +180,7 @@ std::string HaNode::bootstrap_or_clone(const Cluster& cluster) {
       return "bootstrap failed: could not take the leader key";
     }
     has_lock_ = true;
-    emit("acquired");
+    emit("acquired", acquired_details(since, settings_.unix_time(), nullptr));
     return "initialized a new cluster";
   }
   if (cluster.leader && cluster.initialize && !cluster.initialize->empty()) {
@@ -196,18 +200,32 @@ std::string HaNode::process_unhealthy_cluster(const Cluster& cluster) {
   if (!is_healthiest_node(cluster)) {
     return follow("following a different leader because i am not the healthiest node");
   }
-  if (!dcs_.attempt_to_acquire_leader()) {
+  has_lock_ = false;  // no leader key in this view: whatever we held is gone
+  const double since = settings_.unix_time();
+  bool won = false;
+  try {
+    won = dcs_.attempt_to_acquire_leader();
+  } catch (const dcs::DCSError&) {
+    trace("race_error", {{"since", since}});  // the key may be ours all the same
+    throw;
+  }
+  const double won_at = settings_.unix_time();
+  if (!won) {
     has_lock_ = false;
     return follow("following new leader after trying and failing to obtain lock");
   }
-  has_lock_ = true;
+  // Before anything else can fail: from here on we hold the key.
+  trace("race_won", {{"since", since}, {"won_at", won_at}, {"ttl", dcs_.ttl().count()}});
   if (cluster.failover) {
     log(LogLevel::info, "Cleaning up failover key after acquiring leader lock...");
     dcs_.manual_failover("", "");
   }
   cluster_ = dcs_.get_cluster();
+  // Set only once "acquired" is certain to be reported: when a DCS error ends this cycle first,
+  // the next one finds the key ours and reports it from process_healthy_cluster.
+  has_lock_ = true;
   const std::string message = enforce_primary_role(*cluster_, "acquired session lock as a leader");
-  emit("acquired");
+  emit("acquired", acquired_details(since, won_at, cluster_.get()));
   return message;
 }
 
@@ -219,6 +237,7 @@ std::string HaNode::process_healthy_cluster(const Cluster& cluster) {
   }
   const bool had_lock = has_lock_;
   if (role_ == Role::primary) lsn_ += settings_.lsn_step;
+  const double since = settings_.unix_time();
   bool kept = false;
   try {
     kept = dcs_.update_leader(cluster, role_ == Role::primary ? std::optional<std::int64_t>(lsn_) : std::nullopt);
@@ -237,18 +256,23 @@ std::string HaNode::process_healthy_cluster(const Cluster& cluster) {
     }
     return "not promoting because failed to update leader lock in DCS";
   }
+  const double kept_at = settings_.unix_time();
   has_lock_ = true;
+  trace("renewed",
+        {{"since", since}, {"ttl", dcs_.ttl().count()}, {"revision", cluster.leader ? cluster.leader->version : 0}});
   // A leader makes sure the cluster-wide keys exist (Patroni does this at the top of its cycle).
   if ((!cluster.initialize || cluster.initialize->empty()) && !sysid_.empty()) {
     dcs_.initialize(!cluster.initialize.has_value(), sysid_);
   }
   if (!cluster.config || cluster.config->data.empty()) {
-    dcs_.set_config_value(dcs::to_patroni_json(settings_.bootstrap_config));
+    if (dcs_.set_config_value(dcs::to_patroni_json(settings_.bootstrap_config))) {
+      trace("config_written", {{"value", settings_.bootstrap_config}});
+    }
   }
   if (auto message = process_manual_failover_from_leader(cluster)) return *message;
   std::string message =
       enforce_primary_role(cluster, "no action. I am (" + settings_.name + "), the leader with the lock");
-  if (!had_lock) emit("acquired");
+  if (!had_lock) emit("acquired", acquired_details(since, kept_at, &cluster));
   return message;
 }
 
@@ -509,12 +533,30 @@ void HaNode::process_sync_replication(const Cluster& cluster) {
 }
 
 void HaNode::touch_member() {
-  if (!dcs_.touch_member(member_data())) log(LogLevel::warning, "could not update the member key");
+  const json data = member_data();
+  if (!dcs_.touch_member(data)) {
+    log(LogLevel::warning, "could not update the member key");
+    return;
+  }
+  trace("member_written", {{"data", data}});
 }
 
-void HaNode::emit(const std::string& event) {
+void HaNode::emit(const std::string& event, json details) {
   if (!on_event_) return;
-  on_event_(RoleEvent{settings_.unix_time(), settings_.name, event, role_, timeline_});
+  on_event_(RoleEvent{settings_.unix_time(), settings_.name, event, role_, timeline_, std::move(details)});
+}
+
+void HaNode::trace(const std::string& event, json details) {
+  if (settings_.trace) emit(event, std::move(details));
+}
+
+json HaNode::acquired_details(double since, double won_at, const Cluster* cluster) const {
+  if (!settings_.trace) return json::object();
+  const bool ours = cluster != nullptr && cluster->leader && cluster->leader_name() == settings_.name;
+  return {{"since", since},
+          {"won_at", won_at},
+          {"ttl", dcs_.ttl().count()},
+          {"revision", ours ? cluster->leader->version : 0}};
 }
 
 void HaNode::log(LogLevel level, const std::string& message) const {

@@ -49,6 +49,12 @@ struct NodeSettings {
   std::function<double()> unix_time;
   /// Where decisions are logged (component "ha"); may be empty.
   dcs::LogSink log;
+  /// Also report, through the event sink, what a safety checker needs beyond role changes
+  /// (scripts/torture.sh): "renewed" (update_leader kept the key; `since` is when the call
+  /// started, so the lease lives at least until since + ttl), "race_error" (the outcome of a
+  /// leader race is unknown), "member_written" / "config_written" (a write etcd acknowledged,
+  /// with the value), and `since` / `won_at` / `ttl` / `revision` on "acquired".
+  bool trace = false;
 };
 
 class HaNode {
@@ -95,7 +101,11 @@ class HaNode {
   void demote(const std::string& event);
   void process_sync_replication(const dcs::Cluster& cluster);
   void touch_member();
-  void emit(const std::string& event);
+  void emit(const std::string& event, nlohmann::json details = nlohmann::json::object());
+  /// emit() when tracing is on; nothing otherwise.
+  void trace(const std::string& event, nlohmann::json details);
+  /// The fields a traced "acquired" carries (empty without tracing).
+  nlohmann::json acquired_details(double since, double won_at, const dcs::Cluster* cluster) const;
   void log(dcs::LogLevel level, const std::string& message) const;
   bool nofailover() const;
 

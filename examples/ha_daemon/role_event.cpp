@@ -24,6 +24,9 @@ std::string to_json_line(const RoleEvent& event) {
   line["event"] = event.event;
   line["role"] = std::string(to_string(event.role));
   line["timeline"] = event.timeline;
+  if (event.details.is_object()) {
+    for (const auto& [key, value] : event.details.items()) line[key] = value;
+  }
   return line.dump();
 }
 

@@ -1,10 +1,14 @@
 // The machine-readable trace of ha_daemon: one JSON line per role change, so a script can check
-// who believed it led, and when.
+// who believed it led, and when. With tracing on (scripts/torture.sh) the same lines also record
+// each leader-key renewal, failed race and acknowledged member / config write, so a checker can
+// bound every leadership belief by the lease and find lost writes.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 namespace dcs_examples {
 
@@ -21,9 +25,13 @@ struct RoleEvent {
   std::string event;
   Role role = Role::uninitialized;  ///< the role once the event happened
   std::int64_t timeline = 0;
+  /// Extra fields appended after "timeline" (trace events, see NodeSettings::trace); empty for
+  /// the role changes above, whose line keeps its documented shape.
+  nlohmann::json details = nlohmann::json::object();
 };
 
-/// {"ts":…,"member":"…","event":"…","role":"…","timeline":…} without a trailing newline.
+/// {"ts":…,"member":"…","event":"…","role":"…","timeline":…} without a trailing newline, followed
+/// by the entries of `details` when there are any.
 std::string to_json_line(const RoleEvent& event);
 
 }  // namespace dcs_examples

@@ -47,6 +47,7 @@ class HaNodeTest : public ::testing::Test {
     settings.tags = std::move(tags);
     settings.bootstrap_config = bootstrap_config_;
     settings.unix_time = [this] { return wall_; };
+    settings.trace = trace_;
     m.node = std::make_unique<HaNode>(*m.dcs, settings, [this](const RoleEvent& e) { events_.push_back(e); });
     return *m.node;
   }
@@ -97,6 +98,7 @@ class HaNodeTest : public ::testing::Test {
   std::map<std::string, Member> members_;
   std::vector<RoleEvent> events_;
   double wall_ = 1'700'000'000.0;
+  bool trace_ = false;  // NodeSettings::trace of the members added next
 };
 
 TEST_F(HaNodeTest, ThreeMembersElectExactlyOneLeader) {
@@ -348,6 +350,77 @@ TEST_F(HaNodeTest, EventLinesCarryTheDocumentedFields) {
   const RoleEvent event{1700000000.25, "a", "acquired", Role::primary, 3};
   EXPECT_EQ(to_json_line(event),
             R"({"ts":1700000000.25,"member":"a","event":"acquired","role":"primary","timeline":3})");
+}
+
+TEST_F(HaNodeTest, EventLinesAppendTracedDetailsAfterTheDocumentedFields) {
+  const RoleEvent event{1700000000.25, "a", "renewed", Role::primary, 3, {{"since", 1700000000.0}, {"ttl", 30}}};
+  EXPECT_EQ(to_json_line(event), R"({"ts":1700000000.25,"member":"a","event":"renewed","role":"primary","timeline":3,)"
+                                 R"("since":1700000000.0,"ttl":30})");
+}
+
+TEST_F(HaNodeTest, WithoutTracingOnlyRoleChangesAreReported) {
+  three_members();
+  members_.at("a").alive = false;
+  run_for(kTtl + 2 * kLoopWait);
+  ASSERT_EQ(events_named("acquired").size(), 2u);
+  for (const auto& e : events_) {
+    EXPECT_TRUE(e.event == "acquired" || e.event == "demoted" || e.event == "released" || e.event == "renewed_failed")
+        << e.event;
+    EXPECT_TRUE(e.details.empty()) << to_json_line(e);
+  }
+}
+
+// What scripts/torture.sh's checker relies on: every renewal and race with the time its call
+// started, the leader key's revision, and each acknowledged write with its value.
+TEST_F(HaNodeTest, TracingReportsRenewalsRacesAndAcknowledgedWrites) {
+  trace_ = true;
+  three_members();
+  run_for(20s);
+
+  const auto config = events_named("config_written");
+  ASSERT_EQ(config.size(), 1u);
+  EXPECT_EQ(config[0].member, "a");
+  EXPECT_EQ(config[0].details["value"], bootstrap_config_);
+  const auto bootstrap = events_named("acquired");
+  ASSERT_EQ(bootstrap.size(), 1u);
+  EXPECT_LE(bootstrap[0].details["since"].get<double>(), bootstrap[0].details["won_at"].get<double>());
+  EXPECT_EQ(bootstrap[0].details["ttl"], kTtl.count());
+
+  const std::int64_t first_revision = read()->leader->version;
+  const auto renewed = events_named("renewed");
+  ASSERT_GE(renewed.size(), 2u);
+  double last_since = 0;
+  for (const auto& e : renewed) {
+    EXPECT_EQ(e.member, "a");
+    EXPECT_EQ(e.details["ttl"], kTtl.count());
+    EXPECT_EQ(e.details["revision"], first_revision);
+    EXPECT_LE(e.details["since"].get<double>(), e.ts);
+    EXPECT_GT(e.details["since"].get<double>(), last_since) << "one renewal per cycle";
+    last_since = e.details["since"].get<double>();
+  }
+
+  members_.at("a").alive = false;
+  run_for(kTtl + 2 * kLoopWait);
+  const auto won = events_named("race_won");
+  ASSERT_EQ(won.size(), 1u);
+  const auto acquired = events_named("acquired");
+  ASSERT_EQ(acquired.size(), 2u);
+  EXPECT_EQ(acquired[1].member, won[0].member);
+  EXPECT_EQ(acquired[1].details["since"], won[0].details["since"]);
+  EXPECT_EQ(acquired[1].details["revision"], read()->leader->version) << "the new key's revision";
+  EXPECT_LE(won[0].details["since"].get<double>(), won[0].details["won_at"].get<double>());
+
+  // The last acknowledged write of each live member is what the store holds.
+  for (const std::string name : {"b", "c"}) {
+    const RoleEvent* last = nullptr;
+    for (const auto& e : events_) {
+      if (e.event == "member_written" && e.member == name) last = &e;
+    }
+    ASSERT_NE(last, nullptr) << name;
+    const auto member = read()->get_member(name, false);
+    ASSERT_TRUE(member) << name;
+    EXPECT_EQ(last->details["data"], member->data) << name;
+  }
 }
 
 }  // namespace
