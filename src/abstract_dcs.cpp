@@ -28,14 +28,10 @@ std::string collapse_slashes(const std::string& path) {
 
 /// Keys under `prefix`, made relative to it; anything else the backend returned is dropped.
 std::vector<StoredKey> relative_to(std::vector<StoredKey> keys, const std::string& prefix) {
-  std::vector<StoredKey> out;
-  out.reserve(keys.size());
-  for (auto& key : keys) {
-    if (!key.key.starts_with(prefix)) continue;
-    key.key.erase(0, prefix.size());
-    out.push_back(std::move(key));
-  }
-  return out;
+  // In place: no second vector, no string moved that stays.
+  std::erase_if(keys, [&prefix](const StoredKey& key) { return !key.key.starts_with(prefix); });
+  for (auto& key : keys) key.key.erase(0, prefix.size());
+  return keys;
 }
 
 /// The status as written: optime, slots, retain_slots first (Patroni's dict order), then any

@@ -73,6 +73,20 @@ Int integer(element value) {
     }
     case element_type::STRING: {
       const std::string_view text = value.get_string().value_unsafe();
+      // etcd sends its int64s as decimal strings (a range answer carries four per key, lease
+      // ids with 19 digits): plain digits up to 19 cannot overflow 64 bits and need no
+      // from_chars. Signs, out of range values and anything else take from_chars below.
+      if (!text.empty() && text.size() <= 19) {
+        std::uint64_t digits = 0;
+        bool plain = true;
+        for (const char c : text) {
+          const auto digit = static_cast<unsigned>(c - '0');
+          plain &= digit < 10;
+          digits = digits * 10 + digit;
+        }
+        if (plain && digits <= static_cast<std::uint64_t>(std::numeric_limits<Int>::max()))
+          return static_cast<Int>(digits);
+      }
       Int out{};
       const auto* end = text.data() + text.size();
       const auto [ptr, ec] = std::from_chars(text.data(), end, out);
@@ -135,16 +149,20 @@ ResponseHeader header(element value) {
   return out;
 }
 
-void key_value(element value, KeyValue& out) {
+void key_value(element value, KeyValue& out, KnownValues* known) {
   out.value.clear();
   out.key.clear();
   out.create_revision = out.mod_revision = out.version = out.lease = 0;
+  // The value is decoded last: whether it is needed depends on the fields after it ("lease").
+  element value_text;
+  bool has_value = false;
   for (const auto field : object_of(value)) {
     const std::string_view key = field.key;
     if (key == "key") {
       bytes(field.value, out.key);
     } else if (key == "value") {
-      bytes(field.value, out.value);
+      value_text = field.value;
+      has_value = true;
     } else if (key == "create_revision") {
       out.create_revision = integer<std::int64_t>(field.value);
     } else if (key == "mod_revision") {
@@ -155,16 +173,24 @@ void key_value(element value, KeyValue& out) {
       out.lease = integer<std::int64_t>(field.value);
     }
   }
+  if (!has_value) return;
+  if (known != nullptr && known->known(out.key, out.mod_revision, out.lease)) {
+    // Decoded (and accepted) before at this revision: only its type is checked again.
+    const auto type = value_text.type();
+    if (type != element_type::STRING && type != element_type::NULL_VALUE) off_road();
+    return;
+  }
+  bytes(value_text, out.value);
 }
 
-void key_values(element value, std::vector<KeyValue>& out) {
+void key_values(element value, std::vector<KeyValue>& out, KnownValues* known = nullptr) {
   out.clear();
   if (value.type() == element_type::NULL_VALUE) return;
   simdjson::dom::array array;
   if (value.get_array().get(array)) off_road();
   out.resize(array.size());
   std::size_t i = 0;
-  for (const auto kv : array) key_value(kv, out[i++]);
+  for (const auto kv : array) key_value(kv, out[i++], known);
 }
 
 // The top-level members every answer shares; true when `key` was one of them. An "error"
@@ -197,10 +223,13 @@ bool header_field(std::string_view key, element value, ResponseHeader& header_ou
 
 RangeResponse range_response(simdjson::dom::object object, ResponseHeader* top_header) {
   RangeResponse out;
+  // Only a range request's own answer (top_header set), not a range inside a txn answer.
+  KnownValues* known = top_header != nullptr ? KnownValues::current() : nullptr;
   for (const auto field : object) {
     if (header_field(field.key, field.value, out.header, top_header)) continue;
     if (field.key == "kvs") {
-      key_values(field.value, out.kvs);
+      if (known != nullptr) known->rewind();
+      key_values(field.value, out.kvs, known);
     } else if (field.key == "more") {
       out.more = boolean(field.value);
     } else if (field.key == "count") {
@@ -218,7 +247,7 @@ PutResponse put_response(simdjson::dom::object object, ResponseHeader* top_heade
       if (field.value.type() == element_type::NULL_VALUE) {
         out.prev_kv.reset();
       } else {
-        key_value(field.value, out.prev_kv.emplace());
+        key_value(field.value, out.prev_kv.emplace(), nullptr);
       }
     }
   }
@@ -321,7 +350,37 @@ bool decode_body(std::string& body, ResponseHeader& top_header, Response& out, D
   return ok;
 }
 
+thread_local KnownValues* t_known_values = nullptr;
+
 }  // namespace
+
+KnownValues::KnownValues(std::string_view prefix, std::span<const KnownValue> known) noexcept
+    : prefix_(prefix), known_(known), outer_(t_known_values) {
+  t_known_values = this;
+}
+
+KnownValues::~KnownValues() {
+  t_known_values = outer_;
+}
+
+KnownValues* KnownValues::current() noexcept {
+  return t_known_values;
+}
+
+bool KnownValues::known(std::string_view key, std::int64_t mod_revision, std::int64_t lease) noexcept {
+  if (mod_revision == 0 || !key.starts_with(prefix_)) return false;
+  const std::string_view name = key.substr(prefix_.size());
+  // A walk alongside the sorted entries; a key out of order only misses the shortcut. Mostly
+  // the next entry is the key itself: one comparison.
+  if (next_ < known_.size() && known_[next_].name == name) {
+    const auto& entry = known_[next_++];
+    return entry.mod_revision == mod_revision && entry.lease == lease;
+  }
+  while (next_ < known_.size() && known_[next_].name < name) ++next_;
+  if (next_ == known_.size() || known_[next_].name != name) return false;
+  const auto& entry = known_[next_];
+  return entry.mod_revision == mod_revision && entry.lease == lease;
+}
 
 bool fast_decode_range(std::string& body, ResponseHeader& top_header, RangeResponse& out) {
   return decode_body(body, top_header, out,

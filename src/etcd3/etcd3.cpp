@@ -8,6 +8,7 @@
 #include <thread>
 #include <utility>
 
+#include "codec/fast_decode.hpp"
 #include "etcd3/dcs_error_wrappers.hpp"
 #include "etcd3/dcs_requests.hpp"
 #include "etcd3/dcs_retry.hpp"
@@ -50,11 +51,25 @@ DCSSettings settings_for(const Etcd3Options& options) {
   return settings;
 }
 
-std::vector<StoredKey> to_stored_keys(const RangeResponse& response) {
+std::vector<StoredKey> to_stored_keys(RangeResponse&& response) {
   std::vector<StoredKey> keys;
   keys.reserve(response.kvs.size());
-  for (const auto& kv : response.kvs) keys.push_back(StoredKey{kv.key, kv.value, kv.mod_revision, kv.lease});
+  for (auto& kv : response.kvs)
+    keys.push_back(StoredKey{std::move(kv.key), std::move(kv.value), kv.mod_revision, kv.lease});
   return keys;
+}
+
+/// The members of `previous` as the range decoder's known values (codec::KnownValues): the
+/// ones Cluster::from_keys will reuse when their key comes back at the same revision and lease.
+std::vector<codec::KnownValue> known_members(const Cluster& previous) {
+  std::vector<codec::KnownValue> known;
+  // from_keys walks the previous members in key order; a list out of order is not used.
+  const auto by_name = [](const MemberPtr& a, const MemberPtr& b) { return a->name < b->name; };
+  if (!std::is_sorted(previous.members.begin(), previous.members.end(), by_name)) return known;
+  known.reserve(previous.members.size());
+  for (const auto& member : previous.members)
+    if (member->version != 0) known.push_back({member->name, member->version, member->session});
+  return known;
 }
 
 }  // namespace
@@ -231,7 +246,16 @@ const KVCache* Etcd3::kv_cache() const noexcept {
 }
 
 std::shared_ptr<const Cluster> Etcd3::load_cluster(const std::shared_ptr<const Cluster>& previous) {
-  if (!impl_->cache) return AbstractDCS::load_cluster(previous);
+  if (!impl_->cache) {
+    // Direct read. The members the previous view holds are reused by from_keys when their key,
+    // revision and lease did not move, so their values need not even be decoded from base64.
+    // (A Citus coordinator reads every group; it is not worth the bookkeeping there.)
+    if (!previous || previous->members.empty() || is_citus_coordinator()) return AbstractDCS::load_cluster(previous);
+    const auto known = known_members(*previous);
+    const std::string members_prefix = client_path("members/");
+    codec::KnownValues hint(members_prefix, known);
+    return AbstractDCS::load_cluster(previous);
+  }
   auto snapshot = detail::load_wrapper(impl_->failures, [&] {
     auto ready = impl_->cache->impl().wait_ready(retry_timeout());
     if (!ready) throw RetryFailedError("Exceeded retry deadline (the watcher cache is not ready)");
@@ -247,8 +271,9 @@ std::vector<StoredKey> Etcd3::load_keys(const std::string& prefix) {
   auto keys = detail::load_wrapper(impl_->failures, [&] { return impl_->read_prefix(prefix, retry_timeout()); });
   if (!impl_->patronictl) {
     const auto lease_id = impl_->lease.id();
+    const std::string leader = leader_path();  // built once, not once per key
     for (const auto& key : keys) {
-      if (key.key == leader_path() && key.value == name() && key.session != lease_id) {
+      if (key.key == leader && key.value == name() && key.session != lease_id) {
         impl_->log(LogLevel::warning, "I am the leader but not owner of the lease");
       }
     }

@@ -17,12 +17,22 @@ constexpr std::string_view kMembers = "members/";
 }  // namespace
 
 Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* previous) {
-  // Like Patroni's dict of nodes: one entry per key (the last one read wins), in key order.
-  std::map<std::string_view, const StoredKey*> nodes;
-  for (const auto& key : keys) nodes[key.key] = &key;
+  // Like Patroni's dict of nodes: one entry per key (the last one read wins), in key order. A
+  // sorted vector rather than a map: etcd answers in key order already, so the sort is usually
+  // skipped, and there is no node to allocate per key.
+  std::vector<const StoredKey*> nodes;
+  nodes.reserve(keys.size());
+  for (const auto& key : keys) nodes.push_back(&key);
+  const auto by_key = [](const StoredKey* a, const StoredKey* b) { return a->key < b->key; };
+  if (!std::is_sorted(nodes.begin(), nodes.end(), by_key)) std::stable_sort(nodes.begin(), nodes.end(), by_key);
+  // Of equal keys (stable: in reading order) the last one stays.
+  const auto last_of_equal = std::unique(nodes.rbegin(), nodes.rend(),
+                                         [](const StoredKey* a, const StoredKey* b) { return a->key == b->key; });
+  nodes.erase(nodes.begin(), last_of_equal.base());
   const auto node = [&nodes](std::string_view name) -> const StoredKey* {
-    const auto it = nodes.find(name);
-    return it == nodes.end() ? nullptr : it->second;
+    const auto it = std::lower_bound(nodes.begin(), nodes.end(), name,
+                                     [](const StoredKey* n, std::string_view k) { return n->key < k; });
+    return it != nodes.end() && (*it)->key == name ? *it : nullptr;
   };
 
   // A key whose modification revision is that of the previous view's value holds the same value:
@@ -55,13 +65,18 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
   // Both lists are in key order, so the previous view is walked alongside.
   static const std::vector<MemberPtr> kNoMembers;
   const auto& previous_members = previous ? previous->members : kNoMembers;
+  cluster.members.reserve(nodes.size());  // an upper bound: no regrowth on the way
   auto reusable = previous_members.begin();
   const auto reusable_end = previous_members.end();
-  for (const auto& [key, n] : nodes) {
+  for (const StoredKey* n : nodes) {
+    const std::string_view key = n->key;
     // Only direct children: members/<name>, never members/<name>/<more>.
     if (!key.starts_with(kMembers) || key.find('/', kMembers.size()) != std::string_view::npos) continue;
     const auto name = key.substr(kMembers.size());
-    while (reusable != reusable_end && (*reusable)->name < name) ++reusable;
+    // Mostly the next previous member is this one: one comparison.
+    if (reusable != reusable_end && (*reusable)->name != name) {
+      while (reusable != reusable_end && (*reusable)->name < name) ++reusable;
+    }
     if (reusable != reusable_end && (*reusable)->name == name && n->version != 0 &&
         (*reusable)->version == n->version && (*reusable)->session == n->session) {
       cluster.members.push_back(*reusable);

@@ -93,6 +93,27 @@ TEST(ClusterLoader, MembersComeInKeyOrderAndTheLastDuplicateWins) {
   EXPECT_EQ(c.members[1]->state(), "new");
 }
 
+TEST(ClusterLoader, TheLastDuplicateOfAnyKeyWinsInOrderOrNot) {
+  const auto sorted = Cluster::from_keys({
+      {"leader", "a", 1, 0},
+      {"leader", "b", 2, 0},
+      {"status", R"({"optime":1})", 3, 0},
+      {"status", R"({"optime":2})", 4, 0},
+  });
+  EXPECT_EQ(sorted.leader_name(), "b");
+  EXPECT_EQ(sorted.status.last_lsn, 2);
+  const auto unsorted = Cluster::from_keys({
+      {"status", R"({"optime":1})", 3, 0},
+      {"leader", "a", 1, 0},
+      {"status", R"({"optime":2})", 4, 0},
+      {"initialize", "x", 5, 0},
+      {"leader", "b", 2, 0},
+  });
+  EXPECT_EQ(unsorted.leader_name(), "b");
+  EXPECT_EQ(unsorted.status.last_lsn, 2);
+  EXPECT_EQ(unsorted.initialize, "x");
+}
+
 TEST(ClusterLoader, LeaderWithoutMemberKeyGetsAPlaceholder) {
   const auto c = Cluster::from_keys({{"leader", "ghost", 9, 77}, {"members/other", "{}", 3, 0}});
   ASSERT_TRUE(c.leader);

@@ -672,5 +672,107 @@ TEST_F(Etcd3DcsTest, SetRetryTimeoutReachesTheClient) {
   EXPECT_EQ(dcs->client().retry_timeout(), 7s);
 }
 
+// ---- direct reads reuse the previous view ---------------------------------------------------------
+
+// The error a read of `body` raises in `dcs` ("" when it raises none), with its type.
+std::string read_error(Etcd3& dcs) {
+  try {
+    dcs.get_cluster();
+    return "";
+  } catch (const Etcd3Error& e) {
+    return std::string("Etcd3Error: ") + e.what();
+  } catch (const DCSError& e) {
+    return std::string("DCSError: ") + e.what();
+  } catch (const std::exception& e) {
+    return std::string("other: ") + e.what();
+  }
+}
+
+TEST_F(Etcd3DcsTest, DirectReadReusesAnUnchangedMemberAndDecodesAChangedOne) {
+  server.answer("/v3/kv/range", 200,
+                range_of({kv("/patroni/test/leader", "bar", 7, 77),
+                          kv("/patroni/test/members/bar", R"({"version":"1.6.5"})", 6, 77),
+                          kv("/patroni/test/members/foo", R"({"version":"2.0.0"})", 5, kLease)}));
+  auto dcs = make();
+  const auto first = dcs->get_cluster();
+  ASSERT_EQ(first->members.size(), 2u);
+  // foo is written again (new mod_revision), bar is not, baz is new.
+  server.answer("/v3/kv/range", 200,
+                range_of({kv("/patroni/test/leader", "bar", 7, 77),
+                          kv("/patroni/test/members/bar", R"({"version":"1.6.5"})", 6, 77),
+                          kv("/patroni/test/members/baz", R"({"version":"3.0.0"})", 12, 77),
+                          kv("/patroni/test/members/foo", R"({"version":"2.0.1"})", 11, kLease)}));
+  const auto second = dcs->get_cluster();
+  ASSERT_EQ(second->members.size(), 3u);
+  EXPECT_EQ(second->members[0], first->members[0]) << "bar: the same Member object";
+  EXPECT_EQ(second->members[1]->data, json({{"version", "3.0.0"}}));
+  EXPECT_NE(second->members[2], first->members[1]);
+  EXPECT_EQ(second->members[2]->data, json({{"version", "2.0.1"}}));
+  EXPECT_EQ(second->members[2]->version, 11);
+  EXPECT_EQ(second->leader->member.data, json({{"version", "1.6.5"}}));
+  // The same answer read by a DCS without a previous view gives the same cluster.
+  auto fresh = make();
+  EXPECT_EQ(*fresh->get_cluster(), *second);
+}
+
+TEST_F(Etcd3DcsTest, DirectReadDecodesAMemberWhoseLeaseMoved) {
+  server.answer("/v3/kv/range", 200, range_of({kv("/patroni/test/members/bar", R"({"a":1})", 6, 77)}));
+  auto dcs = make();
+  const auto first = dcs->get_cluster();
+  server.answer("/v3/kv/range", 200, range_of({kv("/patroni/test/members/bar", R"({"a":2})", 6, 78)}));
+  const auto second = dcs->get_cluster();
+  ASSERT_EQ(second->members.size(), 1u);
+  EXPECT_NE(second->members[0], first->members[0]);
+  EXPECT_EQ(second->members[0]->data, json({{"a", 2}}));
+  EXPECT_EQ(second->members[0]->session, 78);
+}
+
+TEST_F(Etcd3DcsTest, DirectReadOfBadBase64InANewOrChangedMemberFailsAsWithoutAPreviousView) {
+  const json bar = kv("/patroni/test/members/bar", "{}", 6, 77);
+  server.answer("/v3/kv/range", 200, range_of({bar}));
+  auto dcs = make();
+  ASSERT_EQ(dcs->get_cluster()->members.size(), 1u);
+  json changed = kv("/patroni/test/members/bar", "", 9, 77);
+  changed["value"] = "not base64!";
+  json added = kv("/patroni/test/members/baz", "", 9, 77);
+  added["value"] = "not base64!";
+  for (const auto& body : {range_of({changed}), range_of({bar, added})}) {
+    server.answer("/v3/kv/range", 200, body);
+    auto fresh = make();
+    const auto expected = read_error(*fresh);
+    ASSERT_NE(expected, "") << body;
+    EXPECT_EQ(read_error(*dcs), expected) << body;
+    EXPECT_EQ(dcs->cluster(), nullptr);
+    // The view it failed to refresh is still the one reused afterwards.
+    server.answer("/v3/kv/range", 200, range_of({bar}));
+    ASSERT_EQ(read_error(*dcs), "");
+  }
+}
+
+TEST_F(Etcd3DcsTest, DirectReadOfBadJsonInAChangedMemberReadsAsWithoutAPreviousView) {
+  server.answer("/v3/kv/range", 200, range_of({kv("/patroni/test/members/bar", R"({"a":1})", 6, 77)}));
+  auto dcs = make();
+  ASSERT_EQ(dcs->get_cluster()->members.at(0)->data, json({{"a", 1}}));
+  server.answer("/v3/kv/range", 200, range_of({kv("/patroni/test/members/bar", R"({"a":)", 9, 77)}));
+  const auto changed = dcs->get_cluster();
+  auto fresh = make();
+  EXPECT_EQ(*changed, *fresh->get_cluster());
+  EXPECT_NE(changed->members.at(0)->data, json({{"a", 1}}));
+}
+
+TEST_F(Etcd3DcsTest, DirectReadDoesNotDecodeAMemberAgainAtTheSameRevisionAndLease) {
+  // etcd cannot send another value for a key at the same mod_revision: a value that was decoded
+  // and accepted once is not looked at again, so not even text that is not base64 matters.
+  server.answer("/v3/kv/range", 200, range_of({kv("/patroni/test/members/bar", R"({"a":1})", 6, 77)}));
+  auto dcs = make();
+  const auto first = dcs->get_cluster();
+  json same = kv("/patroni/test/members/bar", "", 6, 77);
+  same["value"] = "not base64!";
+  server.answer("/v3/kv/range", 200, range_of({same}));
+  const auto second = dcs->get_cluster();
+  ASSERT_EQ(second->members.size(), 1u);
+  EXPECT_EQ(second->members[0], first->members[0]);
+}
+
 }  // namespace
 }  // namespace dcs::etcd3

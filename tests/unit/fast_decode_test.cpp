@@ -291,5 +291,94 @@ TEST(RequestText, IsByteForByteTheGeneralEncodersDump) {
   }
 }
 
+// ---- known values (the direct read's reuse of the previous view) --------------------------------
+
+std::string range_kv(std::string_view key, std::string_view value_text, std::int64_t mod_revision, std::int64_t lease) {
+  return R"({"key":")" + base64_encode(key) + R"(","create_revision":"2","mod_revision":")" +
+         std::to_string(mod_revision) + R"(","version":"1","value":)" + std::string(value_text) +
+         (lease != 0 ? R"(,"lease":")" + std::to_string(lease) + "\"" : std::string()) + "}";
+}
+
+std::string quoted_b64(std::string_view value) {
+  return "\"" + base64_encode(value) + "\"";
+}
+
+TEST(FastDecodeKnownValues, LeavesOutOnlyValuesWhoseKeyRevisionAndLeaseAreKnown) {
+  const std::vector<KnownValue> known = {{"a", 5, 7}, {"b", 6, 7}, {"c", 8, 0}, {"d", 9, 7}};
+  std::string body = R"({"header":{"revision":"20"},"kvs":[)" + range_kv("/p/members/a", quoted_b64("A"), 5, 7) + "," +
+                     range_kv("/p/members/b", quoted_b64("B2"), 11, 7) +      // written again
+                     "," + range_kv("/p/members/c", quoted_b64("C"), 8, 3) +  // another lease
+                     "," + range_kv("/p/members/d", quoted_b64("D"), 9, 7) + "," +
+                     range_kv("/p/members/e", quoted_b64("E"), 9, 7) +      // new
+                     "," + range_kv("/p/config", quoted_b64("{}"), 5, 7) +  // not a member
+                     R"(],"count":"6"})";
+  KnownValues hint("/p/members/", known);
+  ResponseHeader top;
+  RangeResponse r;
+  ASSERT_TRUE(fast_decode_range(body, top, r));
+  ASSERT_EQ(r.kvs.size(), 6u);
+  EXPECT_EQ(r.kvs[0], (KeyValue{"/p/members/a", "", 2, 5, 1, 7})) << "known: not decoded";
+  EXPECT_EQ(r.kvs[1].value, "B2");
+  EXPECT_EQ(r.kvs[2].value, "C");
+  EXPECT_EQ(r.kvs[3], (KeyValue{"/p/members/d", "", 2, 9, 1, 7}));
+  EXPECT_EQ(r.kvs[4].value, "E");
+  EXPECT_EQ(r.kvs[5].value, "{}");
+}
+
+TEST(FastDecodeKnownValues, ANewOrMovedKeyWithBadBase64IsStillLeftToTheGeneralDecoder) {
+  const std::vector<KnownValue> known = {{"a", 5, 7}};
+  KnownValues hint("/p/members/", known);
+  for (const auto& bad : {range_kv("/p/members/a", R"("not base64!")", 6, 7),  // moved
+                          range_kv("/p/members/b", R"("not base64!")", 5, 7),  // new
+                          range_kv("/p/members/a", R"({"x":1})", 5, 7)}) {     // not a string
+    std::string body = R"({"kvs":[)" + bad + "]}";
+    ResponseHeader top;
+    RangeResponse r;
+    EXPECT_FALSE(fast_decode_range(body, top, r)) << body;
+  }
+}
+
+TEST(FastDecodeKnownValues, AppliesOnlyWhileInstalledAndOnlyToARangeAnswer) {
+  const std::vector<KnownValue> known = {{"a", 5, 0}};
+  const std::string kv = range_kv("/p/members/a", quoted_b64("A"), 5, 0);
+  {
+    KnownValues hint("/p/members/", known);
+    EXPECT_EQ(KnownValues::current(), &hint);
+    std::string txn = R"({"succeeded":true,"responses":[{"response_range":{"kvs":[)" + kv + "]}}]}";
+    ResponseHeader top;
+    TxnResponse t;
+    ASSERT_TRUE(fast_decode_txn(txn, top, t));
+    EXPECT_EQ(std::get<RangeResponse>(t.responses.at(0).response).kvs.at(0).value, "A");
+  }
+  EXPECT_EQ(KnownValues::current(), nullptr);
+  std::string body = R"({"kvs":[)" + kv + "]}";
+  EXPECT_TRUE(range_ok(body)) << "without a hint every value is decoded";
+}
+
+TEST(FastDecodeKnownValues, KeysOutOfOrderAreDecoded) {
+  const std::vector<KnownValue> known = {{"a", 5, 0}, {"b", 6, 0}};
+  KnownValues hint("/p/members/", known);
+  std::string body = R"({"kvs":[)" + range_kv("/p/members/b", quoted_b64("B"), 6, 0) + "," +
+                     range_kv("/p/members/a", quoted_b64("A"), 5, 0) + "]}";
+  ResponseHeader top;
+  RangeResponse r;
+  ASSERT_TRUE(fast_decode_range(body, top, r));
+  EXPECT_EQ(r.kvs.at(0).value, "");
+  EXPECT_EQ(r.kvs.at(1).value, "A") << "behind the walk: decoded, which is always correct";
+}
+
+TEST(FastDecode, DecimalStringsReadAsFromCharsReadsThem) {
+  EXPECT_TRUE(range_ok(R"({"count":"000000000000000012","header":{"revision":"999999999999999999"}})"));
+  EXPECT_TRUE(range_ok(R"({"count":"0","header":{"member_id":"18446744073709551615","revision":"-3"}})"));
+  EXPECT_TRUE(range_ok(R"({"count":"9223372036854775807","header":{"member_id":"9999999999999999999"}})"));
+  EXPECT_TRUE(range_ok(R"({"kvs":[{"key":"Zm9v","lease":"7587874381245349645","mod_revision":"0012"}]})"));
+  for (std::string body : {R"({"count":"1a"})", R"({"count":" 1"})", R"({"count":"+1"})", R"({"count":"1.0"})",
+                           R"({"count":"9223372036854775808"})"}) {
+    ResponseHeader top;
+    RangeResponse r;
+    EXPECT_FALSE(fast_decode_range(body, top, r)) << body;
+  }
+}
+
 }  // namespace
 }  // namespace dcs::codec
