@@ -129,6 +129,33 @@ TEST(KVCacheStore, ARelistKeepsWhatWasLearntAfterIt) {
   EXPECT_FALSE(store.snapshot()->has_member("b"));
 }
 
+TEST(KVCacheStore, ASnapshotAReaderHoldsNeverChangesAndAnUnheldOneIsPatchedInPlace) {
+  detail::CacheStore store(kPrefix, false, wake_keys());
+  store.reset({cached_kv("leader", "a", 5), cached_kv("members/a", R"({"state":"running"})", 4)}, 5);
+  const std::shared_ptr<const Cluster> held = store.snapshot();
+  store.put(cached_kv("members/a", R"({"state":"stopped"})", 6), true);
+  store.put(cached_kv("leader", "b", 7), true);
+  EXPECT_NE(store.snapshot(), held) << "a held snapshot is replaced, not patched";
+  EXPECT_EQ(held->leader_name(), "a");
+  EXPECT_EQ(held->get_member("a", false)->data["state"], "running");
+
+  // Nobody holds the current one any more: later changes patch it where it is.
+  const Cluster* current = store.snapshot().get();
+  store.put(cached_kv("members/b", "{}", 8), true);
+  store.remove(kPrefix + std::string("members/a"), 9);
+  store.put(cached_kv("leader", "c", 10), true);
+  EXPECT_EQ(store.snapshot().get(), current);
+  // And it is what a view built from scratch over the same keys says.
+  const auto fresh =
+      model::build_cluster({{"leader", {"leader", "c", 10, 0}}, {"members/b", {"members/b", "{}", 8, 0}}}, false);
+  EXPECT_EQ(store.snapshot()->leader_name(), fresh->leader_name());
+  EXPECT_EQ(store.snapshot()->leader->version, fresh->leader->version);
+  ASSERT_EQ(store.snapshot()->members.size(), 1u);
+  EXPECT_EQ(store.snapshot()->members[0]->name, "b");
+  EXPECT_EQ(held->members.size(), 1u);
+  EXPECT_EQ(held->members[0]->name, "a");
+}
+
 // --- write-through (spec 4.10) -----------------------------------------------------------------
 
 class WriteThrough : public ::testing::Test {
