@@ -15,10 +15,8 @@ KVCache::Impl::Impl(std::shared_ptr<Etcd3Client> c, Settings s)
 void KVCache::Impl::start() {
   // Listeners fire on whichever thread made the request; they only flag the stream.
   client->set_endpoint_listener([this](const std::string& endpoint) { on_endpoint_switch(endpoint); });
-  client->set_reauthentication_listener([this](bool watch_restart_needed) {
-    // A token from an older auth revision keeps working for an established watch.
-    if (watch_restart_needed) kill_stream("re-authenticated");
-  });
+  client->set_reauthentication_listener(
+      [this](bool watch_restart_needed) { on_reauthentication(watch_restart_needed); });
   thread = std::thread([this] { run(); });
 }
 
@@ -106,6 +104,24 @@ void KVCache::Impl::kill_stream(const std::string& why) {
   }
   log(LogLevel::debug, "restarting the watch: " + why);
   canceller.cancel();
+}
+
+void KVCache::Impl::restart_stream(const std::string& why) {
+  {
+    std::lock_guard lock(mutex);
+    if (stopping || !streaming) return;  // a stream that is not open yet starts with what is current
+    restart_requested = true;
+  }
+  log(LogLevel::debug, "re-opening the watch: " + why);
+  canceller.cancel();
+}
+
+void KVCache::Impl::on_reauthentication(bool watch_restart_needed) {
+  // A token from an older auth revision keeps working for an established watch. An invalid one
+  // too, in fact (etcd checks the token when the watch is created), but the stream is re-opened
+  // with the new token anyway so that it does not depend on that. Readiness is kept: the stream
+  // resumes from the next revision. The cache's own renewal (no stream open) changes nothing.
+  if (watch_restart_needed) restart_stream("re-authenticated");
 }
 
 void KVCache::Impl::on_endpoint_switch(const std::string& endpoint) {

@@ -58,6 +58,11 @@ struct KVCache::Impl {
   /// Ends the current stream (or the one being set up) and turns the cache not-ready until the
   /// prefix has been listed again.
   void kill_stream(const std::string& why);
+  /// Re-opens the current stream from the next revision without turning the cache not-ready
+  /// (nothing is lost: etcd replays from there). A kill at the same time wins.
+  void restart_stream(const std::string& why);
+  /// The client replaced its token: a stream opened with the old one is re-opened with the new.
+  void on_reauthentication(bool watch_restart_needed);
   /// The client moved to `endpoint`: a stream elsewhere is restarted there.
   void on_endpoint_switch(const std::string& endpoint);
   /// A unary request failed for want of a connection: the stream's member may be gone too.
@@ -70,6 +75,9 @@ struct KVCache::Impl {
   enum class StreamEnd { quiet, killed, failed, silent };
   /// Watches from `resume_revision` until the stream ends.
   StreamEnd watch_once();
+  /// After etcd refused a stream for its token (expired, revoked): a cheap request through the
+  /// client gets a fresh token; true when the stream may be re-opened at once, still ready.
+  bool renew_token_after_refusal(const Etcd3WatchCanceled& refusal);
   /// Sleeps `pause` unless stopped first; false when stopping.
   bool pause_unless_stopped(std::chrono::milliseconds pause);
   void note_failure(const std::string& what);
@@ -87,6 +95,10 @@ struct KVCache::Impl {
   bool stopping = false;
   std::int64_t resume_revision = 0;
   std::string stream_endpoint;  // non-empty while a stream is set up or running
+  bool streaming = false;       // client->watch is running (its request carries the token of then)
+  bool restart_requested = false;
+  int token_renewals = 0;  // streams refused for their token since the last message that arrived
+  Clock::time_point last_token_renewal{};
   KVCacheHealth counters;
 
   WatchCanceller canceller;

@@ -422,6 +422,36 @@ TEST_F(WatcherThread, AQuietStreamIsReopenedWithoutRelistingAndASilentMemberIsGi
   EXPECT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; })) << "listed again (on another member)";
 }
 
+TEST_F(WatcherThread, AStreamRefusedForItsTokenIsResumedOnceWithANewTokenThenRelists) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  // etcd 3.4's answer to a watch created with a token that expired or was revoked.
+  server.stream("/v3/watch",
+                StreamScript{200,
+                             {StreamStep::chunk(R"({"result":{"header":)" + header(10) +
+                                                R"(,"watch_id":"-1","created":true,"canceled":true,"cancel_reason":)"
+                                                R"("rpc error: code = PermissionDenied desc = etcdserver: )"
+                                                R"(permission denied"}})"
+                                                "\n"),
+                              StreamStep::hold_open()}});
+  start();
+  // The first refusal: a small request renews the token and the stream is re-opened at once, the
+  // cache still ready; refused again with nothing in between, it is not the token: relist.
+  ASSERT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; }));
+  EXPECT_EQ(cache->health().token_renewals, 1u);
+  EXPECT_GE(cache->health().streams, 2u);
+  EXPECT_NE(cache->health().last_error.find("permission denied"), std::string::npos) << cache->health().last_error;
+  bool renewal_seen = false;
+  for (const auto& request : server.requests()) {
+    if (request.path != "/v3/kv/range") continue;
+    const auto body = nlohmann::json::parse(request.body);
+    if (body.value("count_only", false)) {
+      renewal_seen = true;
+      EXPECT_EQ(body["key"], b64(std::string(kPrefix) + "leader"));
+    }
+  }
+  EXPECT_TRUE(renewal_seen) << "the token was renewed with a count of the leader key";
+}
+
 TEST_F(WatcherThread, FailedListsBackOffAndNothingEscapesTheThread) {
   server.answer("/v3/kv/range", 500, R"({"error":"etcdserver: internal","code":13})");
   start();

@@ -31,7 +31,10 @@ struct KVCacheHealth {
   std::uint64_t kills = 0;             ///< streams stopped from outside (endpoint switch, failed compare, ...)
   std::uint64_t silent_endpoints = 0;  ///< members given up on because they stopped answering
   std::uint64_t wakeups = 0;           ///< changes that woke the HA loop
-  std::string last_error;              ///< why the last stream or list ended badly; "" when none yet
+  /// Streams etcd refused for their token (expired, revoked) that were resumed, still ready, once
+  /// the client had a fresh one.
+  std::uint64_t token_renewals = 0;
+  std::string last_error;  ///< why the last stream or list ended badly; "" when none yet
   /// When a member last proved alive on the cache's connection (a list, or any stream message).
   std::chrono::steady_clock::time_point last_contact{};
 };
