@@ -170,6 +170,10 @@ void Etcd3Client::set_reauthentication_listener(std::function<void(bool watch_re
   impl_->reauthentication_listener = std::move(listener);
 }
 
+bool Etcd3Client::observe_raft_term(const ResponseHeader& header) {
+  return impl_->term_guard.observe(header) != detail::RaftTermGuard::Verdict::stale;
+}
+
 void Etcd3Client::mark_endpoint_failed(const std::string& endpoint) {
   impl_->log(LogLevel::warning, "etcd server " + endpoint + " reported as failing; it is tried last for a while");
   impl_->endpoints.mark_failed(endpoint);

@@ -40,12 +40,33 @@ bool KVCache::Impl::ready_locked(Clock::time_point now) const {
   return is_ready && now - counters.last_contact <= staleness_bound();
 }
 
+bool KVCache::Impl::behind_the_client() const {
+  ResponseHeader seen;
+  seen.cluster_id = term_guard.cluster_id();
+  seen.raft_term = term_guard.term();
+  return !client->observe_raft_term(seen);
+}
+
 std::shared_ptr<const Cluster> KVCache::Impl::wait_ready(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex);
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     const auto now = Clock::now();
-    if (ready_locked(now)) return store.snapshot();
+    if (ready_locked(now)) {
+      // Spec 5.6: the stream's member must not be behind a raft term the client has seen since
+      // (on another member); then its snapshot may be stale: relist. (A term the stream saw
+      // first advances the client's guard in the same call.)
+      if (!behind_the_client()) return store.snapshot();
+      is_ready = false;
+      ++counters.kills;
+      counters.last_error = "the watch is on a member at raft term " + std::to_string(term_guard.term()) +
+                            ", behind a term the client has seen";
+      lock.unlock();
+      log(LogLevel::warning, "KVCache: the stream's member is behind the client's raft term; listing again");
+      canceller.cancel();
+      lock.lock();
+      continue;
+    }
     if (now >= deadline || stopping) return nullptr;
     // Re-checked at least every 100 ms: readiness can also end by the passing of time.
     changed.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(100)));

@@ -82,6 +82,8 @@ struct KVCache::Impl {
   bool pause_unless_stopped(std::chrono::milliseconds pause);
   void note_failure(const std::string& what);
   bool ready_locked(Clock::time_point now) const;
+  /// Spec 5.6's cross-check: the raft term the stream last saw is behind one the client has seen.
+  bool behind_the_client() const;
 
   const std::shared_ptr<Etcd3Client> client;
   const Settings settings;

@@ -168,7 +168,10 @@ KVCache::Impl::StreamEnd KVCache::Impl::watch_once() {
   std::size_t messages = 0;
 
   const auto on_message = [&](const WatchResponse& response) {
-    if (term_guard.observe(response.header) == detail::RaftTermGuard::Verdict::stale) {
+    // Spec 4.8.5 / 5.6: checked against what this stream saw and against what the client saw on
+    // its own requests; a newer term seen here also makes the client refuse members behind it.
+    if (term_guard.observe(response.header) == detail::RaftTermGuard::Verdict::stale ||
+        !client->observe_raft_term(response.header)) {
       throw StaleStream("watch stream from a member with the old raft term " +
                         std::to_string(response.header.raft_term));
     }

@@ -293,8 +293,15 @@ std::string header(std::int64_t revision, int term = 5) {
          std::to_string(term) + R"("})";
 }
 
-std::string range_answer(std::int64_t revision, const std::string& kvs = "") {
-  return R"({"header":)" + header(revision) + R"(,"kvs":[)" + kvs + R"(],"count":"0"})";
+std::string range_answer(std::int64_t revision, const std::string& kvs = "", int term = 5) {
+  return R"({"header":)" + header(revision, term) + R"(,"kvs":[)" + kvs + R"(],"count":"0"})";
+}
+
+ResponseHeader term_header(std::uint64_t term) {
+  ResponseHeader h;
+  h.cluster_id = 1;
+  h.raft_term = term;
+  return h;
 }
 
 std::string created(std::int64_t revision, int term = 5) {
@@ -338,14 +345,15 @@ class WatcherThread : public ::testing::Test {
     settings.on_wake = [this] { ++wakeups; };
     auto options = dcs::test::options_for(server);
     options.retry_timeout = 2s;
-    cache = std::make_unique<KVCache>(
-        std::make_unique<KVCache::Impl>(std::make_shared<Etcd3Client>(options), std::move(settings)));
+    client = std::make_shared<Etcd3Client>(options);
+    cache = std::make_unique<KVCache>(std::make_unique<KVCache::Impl>(client, std::move(settings)));
   }
   std::string leader() const { return cache->snapshot()->leader_name(); }
 
   MockEtcdServer server;
   dcs::test::RecordingLog log;
   std::atomic<int> wakeups{0};
+  std::shared_ptr<Etcd3Client> client;
   std::unique_ptr<KVCache> cache;
 };
 
@@ -406,6 +414,28 @@ TEST_F(WatcherThread, AnOlderRaftTermInAWatchHeaderMakesItRelist) {
   ASSERT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; }));
   EXPECT_NE(cache->health().last_error.find("old raft term"), std::string::npos) << cache->health().last_error;
   EXPECT_EQ(leader(), "") << "nothing from the stale member was applied";
+}
+
+TEST_F(WatcherThread, WatchHeadersFeedTheClientsRaftTermAndAReaderChecksTheStreamAgainstIt) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10, /*term=*/7)), StreamStep::hold_open()}});
+  start();
+  // The stream's first message has arrived (the stream's own guard holds its term).
+  ASSERT_TRUE(eventually([&] { return cache->impl().term_guard.term() == 7; }));
+  ASSERT_NE(cache->impl().wait_ready(0ms), nullptr);
+  // The client learnt term 7 from the watch (spec 5.6): an answer at term 6 is now stale to it.
+  EXPECT_FALSE(client->observe_raft_term(term_header(6)));
+
+  // The client then sees term 9 on another member while the stream stays quiet at 7: the next
+  // read does not trust the stream's snapshot; the cache lists again (now at term 9).
+  server.answer("/v3/kv/range", 200, range_answer(11, "", /*term=*/9));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(11, /*term=*/9)), StreamStep::hold_open()}});
+  ASSERT_TRUE(client->observe_raft_term(term_header(9)));
+  const auto snapshot = cache->impl().wait_ready(5s);
+  EXPECT_NE(snapshot, nullptr);
+  EXPECT_GE(cache->health().kills, 1u);
+  EXPECT_GE(cache->health().rebuilds, 2u);
+  EXPECT_TRUE(eventually([&] { return cache->health().revision == 11; }));
 }
 
 TEST_F(WatcherThread, AQuietStreamIsReopenedWithoutRelistingAndASilentMemberIsGivenUp) {

@@ -106,6 +106,12 @@ class DCS_EXPORT Etcd3Client {
   /// last, like a member whose request failed, so the next successful request moves away from
   /// it (calling the endpoint listener).
   void mark_endpoint_failed(const std::string& endpoint);
+  /// The stale-member guard (spec 4.8.5) for a header that reached the caller outside this
+  /// client's own calls, such as a watch stream's (spec 5.6): remembers its raft term when it is
+  /// the newest seen, so later answers from members behind it are refused, and returns false when
+  /// the header itself comes from a member behind a term this client has already seen. Headers
+  /// without cluster id or term pass; a new cluster id starts over.
+  bool observe_raft_term(const ResponseHeader& header);
   /// Called (on the thread that made the request) whenever requests move to another endpoint.
   /// A watch on the old endpoint should be restarted. Must not throw or block.
   void set_endpoint_listener(std::function<void(const std::string& endpoint)> listener);
