@@ -467,7 +467,10 @@ bool Etcd3::do_watch(std::optional<std::int64_t> leader_version, milliseconds ti
   return std::exchange(im.woken, false);
 }
 
-void Etcd3::on_ttl_changed(std::chrono::seconds /*ttl*/) {
+void Etcd3::on_ttl_changed(std::chrono::seconds ttl) {
+  // The cache's liveness probe is scaled to the ttl: a frozen member is still given up on well
+  // inside the new ttl.
+  if (impl_->cache) impl_->cache->impl().set_probe_interval(Impl::probe_interval_for(ttl));
   // The next refresh grants a lease with the new ttl; update_leader then re-binds the leader key.
   impl_->lease.forget();
   std::lock_guard lock(impl_->wake_mutex);

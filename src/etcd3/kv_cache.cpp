@@ -10,6 +10,7 @@ KVCache::Impl::Impl(std::shared_ptr<Etcd3Client> c, Settings s)
     : client(std::move(c)),
       settings(std::move(s)),
       log(settings.log_sink, "etcd3.kvcache"),
+      probe_ms(settings.probe_interval.count()),
       store(settings.prefix, settings.citus, settings.wake) {}
 
 void KVCache::Impl::start() {
@@ -127,6 +128,12 @@ void KVCache::Impl::kill_stream(const std::string& why) {
   canceller.cancel();
 }
 
+void KVCache::Impl::set_probe_interval(std::chrono::milliseconds interval) {
+  if (probe_ms.exchange(interval.count()) == interval.count()) return;
+  changed.notify_all();  // readiness is judged by the new bound
+  restart_stream("the probe interval is now " + std::to_string(interval.count()) + " ms");
+}
+
 void KVCache::Impl::restart_stream(const std::string& why) {
   {
     std::lock_guard lock(mutex);
@@ -183,7 +190,7 @@ std::shared_ptr<const Cluster> KVCache::snapshot() const {
 }
 
 std::chrono::milliseconds KVCache::probe_interval() const noexcept {
-  return impl_->settings.probe_interval;
+  return impl_->probe_interval();
 }
 
 std::chrono::milliseconds KVCache::staleness_bound() const noexcept {

@@ -6,6 +6,7 @@
 // cache's own thread (an endpoint switch during a list) can take it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -30,7 +31,8 @@ struct KVCache::Impl {
     bool citus = false;  ///< a Citus coordinator's read of every group
     detail::WakeKeys wake;
     /// A stream silent this long is re-opened (the new stream's first message proves the member
-    /// alive); a re-opened stream silent this long again means the member is given up on.
+    /// alive); a re-opened stream silent this long again means the member is given up on. The
+    /// initial value: set_probe_interval changes it (Etcd3 follows its ttl).
     std::chrono::milliseconds probe_interval{5000};
     LogSink log_sink;
     /// Called (without any cache lock) for every change spec 5.4 says wakes the HA loop.
@@ -49,7 +51,11 @@ struct KVCache::Impl {
   bool ready() const;
   KVCacheHealth health() const;
   std::shared_ptr<const Cluster> snapshot() const;
-  std::chrono::milliseconds staleness_bound() const noexcept { return 2 * settings.probe_interval; }
+  std::chrono::milliseconds probe_interval() const noexcept { return std::chrono::milliseconds(probe_ms.load()); }
+  std::chrono::milliseconds staleness_bound() const noexcept { return 2 * probe_interval(); }
+  /// A new probe interval (the ttl changed): the staleness bound follows at once, and a running
+  /// stream is re-opened (still ready) so that its silence is judged by the new interval too.
+  void set_probe_interval(std::chrono::milliseconds interval);
 
   // --- write-through and stream control (any thread; spec 4.10, 5.5) -------------------------
   void apply_put(const KeyValue& kv);
@@ -88,6 +94,7 @@ struct KVCache::Impl {
   const std::shared_ptr<Etcd3Client> client;
   const Settings settings;
   dcs::detail::Logger log;
+  std::atomic<std::int64_t> probe_ms;  // see probe_interval()
 
   mutable std::mutex mutex;         // guards everything below
   std::condition_variable changed;  // readiness and stop

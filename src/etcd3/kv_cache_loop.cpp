@@ -67,8 +67,8 @@ void KVCache::Impl::note_failure(const std::string& what) {
 
 void KVCache::Impl::run() noexcept {
   int failures = 0;
-  const milliseconds cap = std::max(milliseconds(1000), settings.probe_interval);
   for (;;) {
+    const milliseconds cap = std::max(milliseconds(1000), probe_interval());
     {
       std::lock_guard lock(mutex);
       if (stopping) return;
@@ -138,6 +138,7 @@ bool KVCache::Impl::rebuild() {
 
 KVCache::Impl::StreamEnd KVCache::Impl::watch_once() {
   WatchCreateRequest request;
+  milliseconds interval{};
   request.key = settings.prefix;
   request.range_end = prefix_range_end(settings.prefix);
   {
@@ -147,6 +148,7 @@ KVCache::Impl::StreamEnd KVCache::Impl::watch_once() {
     stream_endpoint = client->current_endpoint();
     counters.endpoint = stream_endpoint;
     ++counters.streams;
+    interval = probe_interval();  // under the lock: a change from now on restarts this stream
     // A restart asked for after the last stream had ended is served by this new stream (a kill
     // turned the cache not-ready and keeps its cancel).
     if (restart_requested && is_ready) canceller.reset();
@@ -199,11 +201,11 @@ KVCache::Impl::StreamEnd KVCache::Impl::watch_once() {
     if (wake && settings.on_wake) settings.on_wake();
   };
 
-  const auto silent_for = [&] { return Clock::now() - last_message >= settings.probe_interval * 9 / 10; };
+  const auto silent_for = [&] { return Clock::now() - last_message >= interval * 9 / 10; };
   try {
     {
       const StreamOver over{*this};
-      client->watch(request, on_message, canceller, settings.probe_interval);
+      client->watch(request, on_message, canceller, interval);
     }
     // Cancelled: a kill or stop, or a restart that keeps the cache ready (unless a kill came too).
     std::lock_guard lock(mutex);
@@ -223,7 +225,7 @@ KVCache::Impl::StreamEnd KVCache::Impl::watch_once() {
         counters.last_error = "etcd member " + endpoint + " stopped answering the watch";
       }
       log(LogLevel::warning, "KVCache: etcd member " + endpoint + " did not answer within " +
-                                 std::to_string(settings.probe_interval.count()) + " ms; moving to another member");
+                                 std::to_string(interval.count()) + " ms; moving to another member");
       return StreamEnd::silent;
     }
     note_failure(std::string("watchprefix failed: ") + e.what());
@@ -254,8 +256,7 @@ bool KVCache::Impl::renew_token_after_refusal(const Etcd3WatchCanceled& refusal)
     // succession (a member that accepts the stream and then refuses it): not the token's fault.
     const auto now = Clock::now();
     if (stopping || !is_ready || token_renewals > 0) return false;
-    if (last_token_renewal != Clock::time_point{} && now - last_token_renewal < settings.probe_interval / 2)
-      return false;
+    if (last_token_renewal != Clock::time_point{} && now - last_token_renewal < probe_interval() / 2) return false;
     ++token_renewals;
     last_token_renewal = now;
   }

@@ -482,6 +482,21 @@ TEST_F(WatcherThread, AStreamRefusedForItsTokenIsResumedOnceWithANewTokenThenRel
   EXPECT_TRUE(renewal_seen) << "the token was renewed with a count of the leader key";
 }
 
+TEST_F(WatcherThread, ANewProbeIntervalAppliesToTheRunningStreamAtOnce) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  start(60s);
+  ASSERT_TRUE(eventually([&] { return cache->health().streams == 1 && cache->ready(); }));
+  cache->impl().set_probe_interval(200ms);
+  EXPECT_EQ(cache->probe_interval(), 200ms);
+  EXPECT_EQ(cache->staleness_bound(), 400ms);
+  // The stream opened under the old interval (60 s) is re-opened under the new one, and from then
+  // on re-opened whenever it is quiet for 200 ms; the cache stays ready and lists nothing.
+  ASSERT_TRUE(eventually([&] { return cache->health().streams >= 4; }, 5s));
+  EXPECT_EQ(cache->health().rebuilds, 1u);
+  EXPECT_TRUE(eventually([&] { return cache->ready(); }));
+}
+
 TEST_F(WatcherThread, FailedListsBackOffAndNothingEscapesTheThread) {
   server.answer("/v3/kv/range", 500, R"({"error":"etcdserver: internal","code":13})");
   start();
