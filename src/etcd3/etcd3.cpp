@@ -231,12 +231,16 @@ const KVCache* Etcd3::kv_cache() const noexcept {
 }
 
 std::shared_ptr<const Cluster> Etcd3::load_cluster(const std::shared_ptr<const Cluster>& previous) {
-  if (!impl_->cache) return AbstractDCS::load_cluster(previous);
+  // Without a cache (patronictl), or on a cluster older than 3.1 (no watches): read etcd.
+  if (!impl_->cache || impl_->cache->impl().unsupported()) return AbstractDCS::load_cluster(previous);
   auto snapshot = detail::load_wrapper(impl_->failures, [&] {
     auto ready = impl_->cache->impl().wait_ready(retry_timeout());
-    if (!ready) throw RetryFailedError("Exceeded retry deadline (the watcher cache is not ready)");
+    if (!ready && !impl_->cache->impl().unsupported()) {
+      throw RetryFailedError("Exceeded retry deadline (the watcher cache is not ready)");
+    }
     return ready;
   });
+  if (!snapshot) return AbstractDCS::load_cluster(previous);  // the cache found the cluster too old
   if (snapshot->leader && snapshot->leader->name() == name() && snapshot->leader->session != impl_->lease.id()) {
     impl_->log(LogLevel::warning, "I am the leader but not owner of the lease");
   }

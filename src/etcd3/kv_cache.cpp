@@ -68,7 +68,7 @@ std::shared_ptr<const Cluster> KVCache::Impl::wait_ready(std::chrono::millisecon
       lock.lock();
       continue;
     }
-    if (now >= deadline || stopping) return nullptr;
+    if (now >= deadline || stopping || counters.unsupported) return nullptr;
     // Re-checked at least every 100 ms: readiness can also end by the passing of time.
     changed.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(100)));
   }
@@ -77,6 +77,11 @@ std::shared_ptr<const Cluster> KVCache::Impl::wait_ready(std::chrono::millisecon
 bool KVCache::Impl::ready() const {
   std::lock_guard lock(mutex);
   return ready_locked(Clock::now());
+}
+
+bool KVCache::Impl::unsupported() const {
+  std::lock_guard lock(mutex);
+  return counters.unsupported;
 }
 
 KVCacheHealth KVCache::Impl::health() const {

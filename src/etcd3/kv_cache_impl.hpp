@@ -49,6 +49,8 @@ struct KVCache::Impl {
   /// Waits at most `timeout` for a ready cache; its snapshot, or null on timeout.
   std::shared_ptr<const Cluster> wait_ready(std::chrono::milliseconds timeout);
   bool ready() const;
+  /// The cluster is older than 3.1: the cache will never be ready (see KVCacheHealth).
+  bool unsupported() const;
   KVCacheHealth health() const;
   std::shared_ptr<const Cluster> snapshot() const;
   std::chrono::milliseconds probe_interval() const noexcept { return std::chrono::milliseconds(probe_ms.load()); }
@@ -76,6 +78,8 @@ struct KVCache::Impl {
 
   // --- the thread (kv_cache_loop.cpp) --------------------------------------------------------
   void run() noexcept;
+  /// Checks the cluster version once (as the client reads it); false when it has no watches.
+  bool check_version();
   /// Lists the prefix; true when the cache is ready and a stream may start.
   bool rebuild();
   enum class StreamEnd { quiet, killed, failed, silent };
@@ -102,6 +106,7 @@ struct KVCache::Impl {
   detail::RaftTermGuard term_guard;  // the stream's own stale-member guard
   bool is_ready = false;
   bool stopping = false;
+  bool version_checked = false;  // the thread's own
   std::int64_t resume_revision = 0;
   std::string stream_endpoint;  // non-empty while a stream is set up or running
   bool streaming = false;       // client->watch is running (its request carries the token of then)

@@ -14,6 +14,7 @@
 #include "dcs/etcd3/errors.hpp"
 #include "etcd3/dcs_requests.hpp"
 #include "etcd3/kv_cache_impl.hpp"
+#include "etcd3/version_check.hpp"
 
 namespace dcs::etcd3 {
 
@@ -75,6 +76,7 @@ void KVCache::Impl::run() noexcept {
     }
     bool healthy_cycle = false;
     try {
+      if (!check_version()) return;
       if (!rebuild()) {
         // A kill during the list only asks for a fresher one: no back-off for that.
         healthy_cycle = canceller.cancelled();
@@ -103,6 +105,23 @@ void KVCache::Impl::run() noexcept {
     failures = healthy_cycle ? 0 : failures + 1;
     if (failures > 0 && !pause_unless_stopped(next_pause(failures, cap))) return;
   }
+}
+
+bool KVCache::Impl::check_version() {
+  if (version_checked) return true;
+  // The client's own reading of GET /version (it picks the API prefix from the same answer).
+  const VersionInfo info = client->detect_version();
+  version_checked = detail::supports_watch(info);
+  if (version_checked) return true;
+  {
+    std::lock_guard lock(mutex);
+    counters.unsupported = true;
+    counters.last_error = "etcd cluster version " + info.cluster + " is lower than 3.1.0: watches are not supported";
+  }
+  changed.notify_all();  // readers waiting for readiness go to etcd instead
+  log(LogLevel::warning, "Detected Etcd version " + info.cluster +
+                             " is lower than 3.1.0, watches are not supported; the watcher cache is off");
+  return false;
 }
 
 bool KVCache::Impl::rebuild() {

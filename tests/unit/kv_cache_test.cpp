@@ -13,12 +13,14 @@
 
 #include "codec/base64.hpp"
 #include "dcs/etcd3/client.hpp"
+#include "dcs/etcd3/etcd3.hpp"
 #include "dcs/etcd3/kv_cache.hpp"
 #include "etcd3/kv_cache_impl.hpp"
 #include "etcd3/kv_cache_store.hpp"
 #include "etcd3/kv_cache_wakeup.hpp"
 #include "etcd3/patroni_client.hpp"
 #include "unit/mock_etcd_server.hpp"
+#include "unit/recorded_traffic.hpp"
 
 namespace dcs::etcd3 {
 namespace {
@@ -495,6 +497,50 @@ TEST_F(WatcherThread, ANewProbeIntervalAppliesToTheRunningStreamAtOnce) {
   ASSERT_TRUE(eventually([&] { return cache->health().streams >= 4; }, 5s));
   EXPECT_EQ(cache->health().rebuilds, 1u);
   EXPECT_TRUE(eventually([&] { return cache->ready(); }));
+}
+
+TEST_F(WatcherThread, AClusterOlderThan31HasNoWatchesSoTheCacheStaysOffAndSaysSo) {
+  server.set_version("3.0.17", "3.0.0");
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->health().unsupported; }));
+  EXPECT_FALSE(cache->ready());
+  EXPECT_NE(cache->health().last_error.find("lower than 3.1.0"), std::string::npos) << cache->health().last_error;
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(cache->impl().wait_ready(5s), nullptr);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "a reader does not wait for a cache that never starts";
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(server.requests_to("/v3alpha/kv/range").empty()) << "nothing is listed";
+  EXPECT_TRUE(server.requests_to("/v3alpha/watch").empty()) << "nothing is watched";
+  EXPECT_EQ(cache->health().rebuilds, 0u);
+}
+
+TEST_F(WatcherThread, A31ClusterIsWatched) {
+  server.set_version("3.1.20", "3.1.0");
+  server.answer("/v3alpha/kv/range", 200, range_answer(10));
+  server.stream("/v3alpha/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->ready(); })) << cache->health().last_error;
+  EXPECT_FALSE(cache->health().unsupported);
+}
+
+TEST(KVCacheEtcd3, OnAClusterOlderThan31GetClusterReadsEtcd) {
+  MockEtcdServer server;
+  server.set_version("3.0.17", "3.0.0");
+  server.answer("/v3alpha/lease/grant", 200, std::string(dcs::test::recorded::kLeaseGrant));
+  server.answer("/v3alpha/kv/range", 200,
+                range_answer(10, R"({"key":")" + b64(std::string(kPrefix) + "leader") +
+                                     R"(","mod_revision":"9","value":")" + b64(std::string("a")) + R"("})"));
+  auto options = dcs::test::options_for(server);
+  options.namespace_ = "/patroni/";
+  options.scope = "test";
+  options.name = "me";
+  options.retry_timeout = 2s;
+  options.startup_timeout = 0s;
+  Etcd3 dcs(options);
+  ASSERT_NE(dcs.kv_cache(), nullptr);
+  EXPECT_EQ(dcs.get_cluster()->leader_name(), "a");
+  EXPECT_TRUE(dcs.kv_cache()->health().unsupported);
+  EXPECT_FALSE(server.requests_to("/v3alpha/kv/range").empty()) << "read from etcd, not from a cache";
 }
 
 TEST_F(WatcherThread, FailedListsBackOffAndNothingEscapesTheThread) {

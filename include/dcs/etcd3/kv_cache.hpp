@@ -19,7 +19,10 @@ namespace dcs::etcd3 {
 
 /// A consistent copy of the cache's state and counters (monotonic since the cache started).
 struct KVCacheHealth {
-  bool ready = false;          ///< the snapshot is complete and the stream is live
+  bool ready = false;  ///< the snapshot is complete and the stream is live
+  /// The etcd cluster is older than 3.1 (no watches): the cache never gets ready, its thread has
+  /// ended, and Etcd3 reads etcd directly (spec 5.6).
+  bool unsupported = false;
   std::string endpoint;        ///< the member the current (or last) stream is on
   std::int64_t revision = 0;   ///< the newest revision the cache has applied
   std::size_t keys = 0;        ///< keys currently cached
