@@ -14,17 +14,20 @@ KVCache::Impl::Impl(std::shared_ptr<Etcd3Client> c, Settings s)
       store(settings.prefix, settings.citus, settings.wake) {}
 
 void KVCache::Impl::start() {
-  // Listeners fire on whichever thread made the request; they only flag the stream.
-  client->set_endpoint_listener([this](const std::string& endpoint) { on_endpoint_switch(endpoint); });
-  client->set_reauthentication_listener(
+  // Listeners fire on whichever thread made the request; they only flag the stream. Added beside
+  // any the embedder set on the client, not in their place.
+  endpoint_listener =
+      client->add_endpoint_listener([this](const std::string& endpoint) { on_endpoint_switch(endpoint); });
+  reauthentication_listener = client->add_reauthentication_listener(
       [this](bool watch_restart_needed) { on_reauthentication(watch_restart_needed); });
   thread = std::thread([this] { run(); });
 }
 
 void KVCache::Impl::stop() noexcept {
   if (!thread.joinable()) return;
-  client->set_endpoint_listener(nullptr);
-  client->set_reauthentication_listener(nullptr);
+  // Once removed, no listener of this cache runs any more on another thread.
+  client->remove_listener(endpoint_listener);
+  client->remove_listener(reauthentication_listener);
   {
     std::lock_guard lock(mutex);
     stopping = true;

@@ -117,6 +117,8 @@ struct KVCache::Impl {
 
   WatchCanceller canceller;
   std::thread thread;
+  Etcd3Client::ListenerId endpoint_listener = 0;
+  Etcd3Client::ListenerId reauthentication_listener = 0;
 };
 
 }  // namespace dcs::etcd3

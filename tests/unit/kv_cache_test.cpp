@@ -8,8 +8,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "codec/base64.hpp"
 #include "dcs/etcd3/client.hpp"
@@ -541,6 +543,59 @@ TEST(KVCacheEtcd3, OnAClusterOlderThan31GetClusterReadsEtcd) {
   EXPECT_EQ(dcs.get_cluster()->leader_name(), "a");
   EXPECT_TRUE(dcs.kv_cache()->health().unsupported);
   EXPECT_FALSE(server.requests_to("/v3alpha/kv/range").empty()) << "read from etcd, not from a cache";
+}
+
+// The cache hears endpoint switches through a listener of its own: an embedder's listener on the
+// same client (set before or after the cache started) keeps working and survives the cache.
+TEST(KVCacheListeners, TheCacheAndAnEmbedderBothHearAnEndpointSwitch) {
+  MockEtcdServer a, b;
+  for (auto* server : {&a, &b}) {
+    server->answer("/v3/kv/range", 200, range_answer(10));
+    server->stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  }
+  auto options = dcs::test::options_for(a);
+  options.endpoints = {a.url(), b.url()};
+  const auto client = std::make_shared<Etcd3Client>(options);
+  std::mutex mutex;
+  std::vector<std::string> embedder, other;
+  client->set_endpoint_listener([&](const std::string& endpoint) {
+    std::lock_guard lock(mutex);
+    embedder.push_back(endpoint);
+  });
+  const auto other_id = client->add_endpoint_listener([&](const std::string& endpoint) {
+    std::lock_guard lock(mutex);
+    other.push_back(endpoint);
+  });
+  const auto heard = [&](const std::vector<std::string>& list) {
+    std::lock_guard lock(mutex);
+    return list;
+  };
+
+  KVCache::Impl::Settings settings;
+  settings.prefix = kPrefix;
+  settings.wake = wake_keys();
+  settings.probe_interval = 60s;
+  auto cache = std::make_unique<KVCache>(std::make_unique<KVCache::Impl>(client, std::move(settings)));
+  ASSERT_TRUE(eventually([&] { return cache->ready() && cache->health().streams == 1; }));
+  EXPECT_EQ(cache->health().endpoint, a.url());
+
+  // `a` loses its leader: the next request moves to `b`, and everyone hears it.
+  a.answer("/v3/kv/range", 503, std::string(dcs::test::recorded::kErrNoLeader));
+  client->range(RangeRequest{.key = "x"});
+  EXPECT_EQ(heard(embedder), std::vector<std::string>{b.url()});
+  EXPECT_EQ(heard(other), std::vector<std::string>{b.url()});
+  EXPECT_GE(cache->health().kills, 1u) << "the cache restarted its stream on the new endpoint";
+  ASSERT_TRUE(eventually([&] { return cache->ready() && cache->health().endpoint == b.url(); }))
+      << cache->health().last_error;
+
+  // A removed listener is not called again; the cache's removal on stop leaves the embedder's.
+  client->remove_listener(other_id);
+  cache.reset();
+  a.answer("/v3/kv/range", 200, range_answer(12));
+  b.answer("/v3/kv/range", 503, std::string(dcs::test::recorded::kErrNoLeader));
+  client->range(RangeRequest{.key = "x"});
+  EXPECT_EQ(heard(embedder), (std::vector<std::string>{b.url(), a.url()}));
+  EXPECT_EQ(heard(other), std::vector<std::string>{b.url()});
 }
 
 TEST_F(WatcherThread, FailedListsBackOffAndNothingEscapesTheThread) {
