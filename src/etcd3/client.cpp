@@ -161,13 +161,32 @@ std::vector<std::string> Etcd3Client::endpoints() const {
 }
 
 void Etcd3Client::set_endpoint_listener(std::function<void(const std::string& endpoint)> listener) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->endpoint_listener = std::move(listener);
+  impl_->endpoint_listeners.set(Impl::kSetListenerId, std::move(listener));
 }
 
 void Etcd3Client::set_reauthentication_listener(std::function<void(bool watch_restart_needed)> listener) {
-  std::lock_guard lock(impl_->mutex);
-  impl_->reauthentication_listener = std::move(listener);
+  impl_->reauthentication_listeners.set(Impl::kSetListenerId, std::move(listener));
+}
+
+Etcd3Client::ListenerId Etcd3Client::add_endpoint_listener(std::function<void(const std::string& endpoint)> listener) {
+  const auto id = impl_->next_listener_id++;
+  impl_->endpoint_listeners.set(id, std::move(listener));
+  return id;
+}
+
+Etcd3Client::ListenerId Etcd3Client::add_reauthentication_listener(
+    std::function<void(bool watch_restart_needed)> listener) {
+  const auto id = impl_->next_listener_id++;
+  impl_->reauthentication_listeners.set(id, std::move(listener));
+  return id;
+}
+
+void Etcd3Client::remove_listener(ListenerId id) {
+  if (!impl_->endpoint_listeners.remove(id)) impl_->reauthentication_listeners.remove(id);
+}
+
+bool Etcd3Client::observe_raft_term(const ResponseHeader& header) {
+  return impl_->term_guard.observe(header) != detail::RaftTermGuard::Verdict::stale;
 }
 
 void Etcd3Client::mark_endpoint_failed(const std::string& endpoint) {

@@ -14,6 +14,7 @@
 #include "codec/json_fields.hpp"
 #include "dcs/etcd3/client.hpp"
 #include "etcd3/endpoint_set.hpp"
+#include "etcd3/listener_list.hpp"
 #include "etcd3/raft_term_guard.hpp"
 #include "etcd3/retry_policy.hpp"
 #include "http/handle_pool.hpp"
@@ -127,10 +128,14 @@ struct Etcd3Client::Impl {
   std::string api_prefix;
   bool discovered = false;
   bool seeded = false;
-  std::function<void(const std::string&)> endpoint_listener;
-  std::function<void(bool)> reauthentication_listener;
 
   std::mutex auth_mutex;  // one re-authentication at a time
+
+  // Listeners (their own locks). Id 1 is set_*'s slot; add_* hands out the ids from 2 on.
+  static constexpr std::uint64_t kSetListenerId = 1;
+  detail::ListenerList<const std::string&> endpoint_listeners;
+  detail::ListenerList<bool> reauthentication_listeners;
+  std::atomic<std::uint64_t> next_listener_id{kSetListenerId + 1};
 };
 
 /// Runs a decoder; a DecodeError (an answer of the wrong shape) becomes MalformedResponse.

@@ -1,6 +1,7 @@
 // Etcd3Client::watch: one watch per HTTP stream. etcd's HTTP/1.1 gateway is half-duplex, so the
 // create request is the whole request body and the stream is read until it ends or is
 // cancelled; a later change needs a new stream.
+#include "codec/fast_watch_decode.hpp"
 #include "codec/json_stream.hpp"
 #include "codec/watch_codec.hpp"
 #include "etcd3/client_impl.hpp"
@@ -34,12 +35,10 @@ class WatchStreamReader {
 
  private:
   void handle_document(long status, const std::string& document) {
-    const json message = json::parse(document, nullptr, /*allow_exceptions=*/false);
-    if (message.is_discarded() || !message.is_object()) {
-      throw MalformedResponse("watch stream message is not valid JSON: " + document.substr(0, 200), status);
-    }
-    if (message.contains("error")) throw_client_error(status, document);
-    WatchResponse response = decode_answer("watch message", [&] { return codec::decode_watch_message(message); });
+    // The usual message is read straight into the response; anything unusual (an error object,
+    // a malformed message) goes the general way, which raises the typed error.
+    WatchResponse response;
+    if (!codec::fast_decode_watch_message(document, response)) response = decode_general(status, document);
     if (response.canceled) throw Etcd3WatchCanceled(response.cancel_reason, response.compact_revision);
     if (response.fragment) {
       // Part of a response too big for one message: keep its events until the last part.
@@ -52,6 +51,15 @@ class WatchStreamReader {
       fragment_events_.clear();
     }
     on_response_(response);
+  }
+
+  static WatchResponse decode_general(long status, const std::string& document) {
+    const json message = json::parse(document, nullptr, /*allow_exceptions=*/false);
+    if (message.is_discarded() || !message.is_object()) {
+      throw MalformedResponse("watch stream message is not valid JSON: " + document.substr(0, 200), status);
+    }
+    if (message.contains("error")) throw_client_error(status, document);
+    return decode_answer("watch message", [&] { return codec::decode_watch_message(message); });
   }
 
   const WatchCallback& on_response_;

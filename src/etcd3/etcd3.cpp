@@ -246,10 +246,11 @@ const KVCache* Etcd3::kv_cache() const noexcept {
 }
 
 std::shared_ptr<const Cluster> Etcd3::load_cluster(const std::shared_ptr<const Cluster>& previous) {
-  if (!impl_->cache) {
-    // Direct read. The members the previous view holds are reused by from_keys when their key,
-    // revision and lease did not move, so their values need not even be decoded from base64.
-    // (A Citus coordinator reads every group; it is not worth the bookkeeping there.)
+  // Without a cache (patronictl), or on a cluster older than 3.1 (no watches): read etcd.
+  if (!impl_->cache || impl_->cache->impl().unsupported()) {
+    // The members the previous view holds are reused by from_keys when their key, revision and
+    // lease did not move, so their values need not even be decoded from base64. (A Citus
+    // coordinator reads every group; it is not worth the bookkeeping there.)
     if (!previous || previous->members.empty() || is_citus_coordinator()) return AbstractDCS::load_cluster(previous);
     const auto known = known_members(*previous);
     const std::string members_prefix = client_path("members/");
@@ -258,9 +259,12 @@ std::shared_ptr<const Cluster> Etcd3::load_cluster(const std::shared_ptr<const C
   }
   auto snapshot = detail::load_wrapper(impl_->failures, [&] {
     auto ready = impl_->cache->impl().wait_ready(retry_timeout());
-    if (!ready) throw RetryFailedError("Exceeded retry deadline (the watcher cache is not ready)");
+    if (!ready && !impl_->cache->impl().unsupported()) {
+      throw RetryFailedError("Exceeded retry deadline (the watcher cache is not ready)");
+    }
     return ready;
   });
+  if (!snapshot) return AbstractDCS::load_cluster(previous);  // the cache found the cluster too old
   if (snapshot->leader && snapshot->leader->name() == name() && snapshot->leader->session != impl_->lease.id()) {
     impl_->log(LogLevel::warning, "I am the leader but not owner of the lease");
   }
@@ -492,7 +496,10 @@ bool Etcd3::do_watch(std::optional<std::int64_t> leader_version, milliseconds ti
   return std::exchange(im.woken, false);
 }
 
-void Etcd3::on_ttl_changed(std::chrono::seconds /*ttl*/) {
+void Etcd3::on_ttl_changed(std::chrono::seconds ttl) {
+  // The cache's liveness probe is scaled to the ttl: a frozen member is still given up on well
+  // inside the new ttl.
+  if (impl_->cache) impl_->cache->impl().set_probe_interval(Impl::probe_interval_for(ttl));
   // The next refresh grants a lease with the new ttl; update_leader then re-binds the leader key.
   impl_->lease.forget();
   std::lock_guard lock(impl_->wake_mutex);

@@ -10,22 +10,24 @@ KVCache::Impl::Impl(std::shared_ptr<Etcd3Client> c, Settings s)
     : client(std::move(c)),
       settings(std::move(s)),
       log(settings.log_sink, "etcd3.kvcache"),
+      probe_ms(settings.probe_interval.count()),
       store(settings.prefix, settings.citus, settings.wake) {}
 
 void KVCache::Impl::start() {
-  // Listeners fire on whichever thread made the request; they only flag the stream.
-  client->set_endpoint_listener([this](const std::string& endpoint) { on_endpoint_switch(endpoint); });
-  client->set_reauthentication_listener([this](bool watch_restart_needed) {
-    // A token from an older auth revision keeps working for an established watch.
-    if (watch_restart_needed) kill_stream("re-authenticated");
-  });
+  // Listeners fire on whichever thread made the request; they only flag the stream. Added beside
+  // any the embedder set on the client, not in their place.
+  endpoint_listener =
+      client->add_endpoint_listener([this](const std::string& endpoint) { on_endpoint_switch(endpoint); });
+  reauthentication_listener = client->add_reauthentication_listener(
+      [this](bool watch_restart_needed) { on_reauthentication(watch_restart_needed); });
   thread = std::thread([this] { run(); });
 }
 
 void KVCache::Impl::stop() noexcept {
   if (!thread.joinable()) return;
-  client->set_endpoint_listener(nullptr);
-  client->set_reauthentication_listener(nullptr);
+  // Once removed, no listener of this cache runs any more on another thread.
+  client->remove_listener(endpoint_listener);
+  client->remove_listener(reauthentication_listener);
   {
     std::lock_guard lock(mutex);
     stopping = true;
@@ -42,13 +44,34 @@ bool KVCache::Impl::ready_locked(Clock::time_point now) const {
   return is_ready && now - counters.last_contact <= staleness_bound();
 }
 
+bool KVCache::Impl::behind_the_client() const {
+  ResponseHeader seen;
+  seen.cluster_id = term_guard.cluster_id();
+  seen.raft_term = term_guard.term();
+  return !client->observe_raft_term(seen);
+}
+
 std::shared_ptr<const Cluster> KVCache::Impl::wait_ready(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mutex);
   const auto deadline = Clock::now() + timeout;
   for (;;) {
     const auto now = Clock::now();
-    if (ready_locked(now)) return store.snapshot();
-    if (now >= deadline || stopping) return nullptr;
+    if (ready_locked(now)) {
+      // Spec 5.6: the stream's member must not be behind a raft term the client has seen since
+      // (on another member); then its snapshot may be stale: relist. (A term the stream saw
+      // first advances the client's guard in the same call.)
+      if (!behind_the_client()) return store.snapshot();
+      is_ready = false;
+      ++counters.kills;
+      counters.last_error = "the watch is on a member at raft term " + std::to_string(term_guard.term()) +
+                            ", behind a term the client has seen";
+      lock.unlock();
+      log(LogLevel::warning, "KVCache: the stream's member is behind the client's raft term; listing again");
+      canceller.cancel();
+      lock.lock();
+      continue;
+    }
+    if (now >= deadline || stopping || counters.unsupported) return nullptr;
     // Re-checked at least every 100 ms: readiness can also end by the passing of time.
     changed.wait_until(lock, std::min(deadline, now + std::chrono::milliseconds(100)));
   }
@@ -57,6 +80,11 @@ std::shared_ptr<const Cluster> KVCache::Impl::wait_ready(std::chrono::millisecon
 bool KVCache::Impl::ready() const {
   std::lock_guard lock(mutex);
   return ready_locked(Clock::now());
+}
+
+bool KVCache::Impl::unsupported() const {
+  std::lock_guard lock(mutex);
+  return counters.unsupported;
 }
 
 KVCacheHealth KVCache::Impl::health() const {
@@ -108,6 +136,30 @@ void KVCache::Impl::kill_stream(const std::string& why) {
   canceller.cancel();
 }
 
+void KVCache::Impl::set_probe_interval(std::chrono::milliseconds interval) {
+  if (probe_ms.exchange(interval.count()) == interval.count()) return;
+  changed.notify_all();  // readiness is judged by the new bound
+  restart_stream("the probe interval is now " + std::to_string(interval.count()) + " ms");
+}
+
+void KVCache::Impl::restart_stream(const std::string& why) {
+  {
+    std::lock_guard lock(mutex);
+    if (stopping || !streaming) return;  // a stream that is not open yet starts with what is current
+    restart_requested = true;
+  }
+  log(LogLevel::debug, "re-opening the watch: " + why);
+  canceller.cancel();
+}
+
+void KVCache::Impl::on_reauthentication(bool watch_restart_needed) {
+  // A token from an older auth revision keeps working for an established watch. An invalid one
+  // too, in fact (etcd checks the token when the watch is created), but the stream is re-opened
+  // with the new token anyway so that it does not depend on that. Readiness is kept: the stream
+  // resumes from the next revision. The cache's own renewal (no stream open) changes nothing.
+  if (watch_restart_needed) restart_stream("re-authenticated");
+}
+
 void KVCache::Impl::on_endpoint_switch(const std::string& endpoint) {
   {
     std::lock_guard lock(mutex);
@@ -146,7 +198,7 @@ std::shared_ptr<const Cluster> KVCache::snapshot() const {
 }
 
 std::chrono::milliseconds KVCache::probe_interval() const noexcept {
-  return impl_->settings.probe_interval;
+  return impl_->probe_interval();
 }
 
 std::chrono::milliseconds KVCache::staleness_bound() const noexcept {

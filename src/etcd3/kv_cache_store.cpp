@@ -62,9 +62,16 @@ std::optional<StoredKey> CacheStore::find(const std::string& key) const {
   return it->second;
 }
 
+bool CacheStore::may_wake(const std::string& rel) const {
+  return rel == wake_.leader || rel == wake_.config || rel == wake_.status || rel == wake_.optime;
+}
+
 CacheStore::Outcome CacheStore::changed(const std::string& rel, const std::optional<std::string>& old_value,
                                         const std::optional<std::string>& new_value) {
-  snapshot_ = model::apply_key_change(snapshot_, keys_, rel, citus_);
+  // Patched in place unless a reader still holds the snapshot (it never sees it change).
+  model::apply_key_change_in_place(snapshot_, keys_, rel, citus_);
+  // Most events are member keys, which never wake: no copy of the leader's value for those.
+  if (!may_wake(rel)) return Outcome{true, false};
   return Outcome{true, wakes_ha_loop(wake_, rel, old_value, new_value, value_of(wake_.leader))};
 }
 
@@ -79,9 +86,17 @@ CacheStore::Outcome CacheStore::put(const KeyValue& kv, bool overwrite_equal) {
   if (!newer && live->second.value == kv.value && live->second.session == kv.lease) return {};  // same copy
 
   revision_ = std::max(revision_, kv.mod_revision);
-  auto old_value = value_of(*rel);
-  deleted_.erase(*rel);
-  keys_[*rel] = StoredKey{*rel, kv.value, kv.mod_revision, kv.lease};
+  // The old value only matters to the wake-up rule: not copied for the other keys.
+  std::optional<std::string> old_value;
+  if (live != keys_.end() && may_wake(*rel)) old_value = live->second.value;
+  if (!deleted_.empty()) deleted_.erase(*rel);
+  if (live != keys_.end()) {
+    live->second.value = kv.value;
+    live->second.version = kv.mod_revision;
+    live->second.session = kv.lease;
+  } else {
+    keys_.emplace(*rel, StoredKey{*rel, kv.value, kv.mod_revision, kv.lease});
+  }
   return changed(*rel, old_value, kv.value);
 }
 

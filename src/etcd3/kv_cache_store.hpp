@@ -58,6 +58,8 @@ class CacheStore {
   std::optional<std::string> relative(const std::string& key) const;
   std::optional<std::int64_t> known_revision(const std::string& rel) const;
   std::optional<std::string> value_of(const std::string& rel) const;
+  /// Whether a change of `rel` can wake the HA loop at all (spec 5.4 looks at four keys).
+  bool may_wake(const std::string& rel) const;
   Outcome changed(const std::string& rel, const std::optional<std::string>& old_value,
                   const std::optional<std::string>& new_value);
 

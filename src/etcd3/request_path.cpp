@@ -311,18 +311,7 @@ std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
 void Etcd3Client::Impl::switch_to(const std::string& endpoint) {
   if (!endpoints.prefer(endpoint)) return;
   log(LogLevel::info, "Selected new etcd server " + endpoint);
-  std::function<void(const std::string&)> listener;
-  {
-    std::lock_guard lock(mutex);
-    listener = endpoint_listener;
-  }
-  if (listener) {
-    try {
-      listener(endpoint);
-    } catch (...) {
-      log(LogLevel::error, "endpoint listener threw; ignored");
-    }
-  }
+  endpoint_listeners.notify(endpoint, [this] { log(LogLevel::error, "endpoint listener threw; ignored"); });
 }
 
 void Etcd3Client::Impl::reauthenticate(const std::string& endpoint, std::uint64_t failed_generation,
@@ -341,19 +330,14 @@ void Etcd3Client::Impl::reauthenticate(const std::string& endpoint, std::uint64_
   } catch (const AuthNotEnabled&) {
     log(LogLevel::info, "etcd authentication is not enabled; going on without a token");
   }
-  std::function<void(bool)> listener;
   {
     std::lock_guard lock(mutex);
     token = std::move(new_token);
     ++token_generation;
-    listener = reauthentication_listener;
   }
-  if (listener && mode != ReauthenticateMode::not_required) {
-    try {
-      listener(mode == ReauthenticateMode::required);
-    } catch (...) {
-      log(LogLevel::error, "re-authentication listener threw; ignored");
-    }
+  if (mode != ReauthenticateMode::not_required) {
+    reauthentication_listeners.notify(mode == ReauthenticateMode::required,
+                                      [this] { log(LogLevel::error, "re-authentication listener threw; ignored"); });
   }
 }
 

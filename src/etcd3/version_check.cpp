@@ -25,4 +25,9 @@ std::string select_api_prefix(const VersionInfo& info) {
   return "/v3";
 }
 
+bool supports_watch(const VersionInfo& info) {
+  const auto cluster = codec::parse_etcd_version(info.cluster);
+  return cluster && !(*cluster < EtcdVersion{3, 1, 0});
+}
+
 }  // namespace dcs::etcd3::detail

@@ -12,4 +12,8 @@ namespace dcs::etcd3::detail {
 /// version is still "not_decided", and MalformedResponse for a version that cannot be read.
 std::string select_api_prefix(const VersionInfo& info);
 
+/// Whether the cluster version has watches (3.1 and later; spec 4.4): below that Patroni starts no
+/// watcher cache and every read goes to etcd. False for a version that cannot be read.
+bool supports_watch(const VersionInfo& info);
+
 }  // namespace dcs::etcd3::detail

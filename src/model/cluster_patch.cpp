@@ -105,22 +105,24 @@ std::shared_ptr<const Cluster> apply_key_change(const std::shared_ptr<const Clus
                                                 std::string_view changed, bool citus) {
   static const Cluster kEmpty;
   const Cluster& before = previous ? *previous : kEmpty;
+  // Views are allocated non-const (make_shared<Cluster>) so that apply_key_change_in_place may
+  // patch one that nobody else holds.
   if (!citus) {
     Cluster next = before;
-    if (!patch_group(next, keys, "", changed)) return previous ? previous : std::make_shared<const Cluster>();
-    return std::make_shared<const Cluster>(std::move(next));
+    if (!patch_group(next, keys, "", changed)) return previous ? previous : std::make_shared<Cluster>();
+    return std::make_shared<Cluster>(std::move(next));
   }
 
   const auto slash = changed.find('/');
   const auto group = slash == std::string_view::npos ? std::nullopt : citus_group(changed.substr(0, slash));
-  if (!group) return previous ? previous : std::make_shared<const Cluster>();
+  if (!group) return previous ? previous : std::make_shared<Cluster>();
   const std::string group_prefix(changed.substr(0, slash + 1));
   const auto key = changed.substr(slash + 1);
 
   if (*group == 0) {
     Cluster next = before;
-    if (!patch_group(next, keys, group_prefix, key)) return previous ? previous : std::make_shared<const Cluster>();
-    return std::make_shared<const Cluster>(std::move(next));
+    if (!patch_group(next, keys, group_prefix, key)) return previous ? previous : std::make_shared<Cluster>();
+    return std::make_shared<Cluster>(std::move(next));
   }
 
   // A worker group exists while any key of it does (even one that feeds no field).
@@ -128,23 +130,48 @@ std::shared_ptr<const Cluster> apply_key_change(const std::shared_ptr<const Clus
   const bool exists = group_exists(keys, group_prefix);
   Cluster next = before;
   if (!exists) {
-    if (old_worker == before.workers.end()) return previous ? previous : std::make_shared<const Cluster>();
+    if (old_worker == before.workers.end()) return previous ? previous : std::make_shared<Cluster>();
     next.workers.erase(*group);
-    return std::make_shared<const Cluster>(std::move(next));
+    return std::make_shared<Cluster>(std::move(next));
   }
   Cluster worker = old_worker != before.workers.end() && old_worker->second ? *old_worker->second : Cluster{};
   const bool fed = patch_group(worker, keys, group_prefix, key);
   if (!fed && old_worker != before.workers.end()) return previous;
-  next.workers[*group] = std::make_shared<const Cluster>(std::move(worker));
-  return std::make_shared<const Cluster>(std::move(next));
+  next.workers[*group] = std::make_shared<Cluster>(std::move(worker));
+  return std::make_shared<Cluster>(std::move(next));
+}
+
+void apply_key_change_in_place(std::shared_ptr<const Cluster>& view, const KeyIndex& keys, std::string_view changed,
+                               bool citus) {
+  // The group whose own fields the key feeds: "" without Citus, the coordinator's "0/" with it.
+  // A worker group's key changes a shared worker view: those take the copying path.
+  std::string_view prefix;
+  std::string_view key = changed;
+  if (citus) {
+    const auto slash = changed.find('/');
+    if (slash == std::string_view::npos || citus_group(changed.substr(0, slash)) != 0) {
+      view = apply_key_change(view, keys, changed, citus);
+      return;
+    }
+    prefix = changed.substr(0, slash + 1);
+    key = changed.substr(slash + 1);
+  }
+  // use_count() is exact here: the caller's lock keeps anyone from taking a new reference, and
+  // one released concurrently only makes this take the copying path.
+  if (!view || view.use_count() != 1) {
+    view = apply_key_change(view, keys, changed, citus);
+    return;
+  }
+  // Every view this file hands out was allocated as a non-const Cluster.
+  patch_group(const_cast<Cluster&>(*view), keys, prefix, key);
 }
 
 std::shared_ptr<const Cluster> build_cluster(const KeyIndex& keys, bool citus, const Cluster* previous) {
   std::vector<StoredKey> list;
   list.reserve(keys.size());
   for (const auto& [key, stored] : keys) list.push_back(stored);
-  return std::make_shared<const Cluster>(citus ? Cluster::from_citus_keys(list, previous)
-                                               : Cluster::from_keys(list, previous));
+  return std::make_shared<Cluster>(citus ? Cluster::from_citus_keys(list, previous)
+                                         : Cluster::from_keys(list, previous));
 }
 
 }  // namespace dcs::model

@@ -26,6 +26,14 @@ using KeyIndex = std::map<std::string, StoredKey, std::less<>>;
 std::shared_ptr<const Cluster> apply_key_change(const std::shared_ptr<const Cluster>& previous, const KeyIndex& keys,
                                                 std::string_view changed, bool citus);
 
+/// The same, replacing `view` by the new view. When the caller holds the only reference to it
+/// (use_count 1, and the caller's lock keeps anyone from taking another) the view is patched in
+/// place: no copy of the Cluster and of its member list per change, and nobody can observe the
+/// change. A view someone else holds is never modified (it is replaced by a patched copy).
+/// `view` must come from apply_key_change or build_cluster (they allocate mutable Clusters).
+void apply_key_change_in_place(std::shared_ptr<const Cluster>& view, const KeyIndex& keys, std::string_view changed,
+                               bool citus);
+
 /// from_keys / from_citus_keys over a whole index (a fresh list).
 std::shared_ptr<const Cluster> build_cluster(const KeyIndex& keys, bool citus, const Cluster* previous = nullptr);
 

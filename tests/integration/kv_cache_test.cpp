@@ -123,6 +123,25 @@ TEST_F(KVCacheSingle, DestroyingAnEtcd3WhileItsStreamIsBlockedReturnsPromptly) {
   EXPECT_LT(Clock::now() - started, 1s) << "hang check only";
 }
 
+TEST_F(KVCacheSingle, TheProbeIntervalFollowsTheTtl) {
+  auto b = member("b");
+  ASSERT_TRUE(eventually([&] { return b->kv_cache()->ready(); }));
+  EXPECT_EQ(b->kv_cache()->probe_interval(), 1s) << "a sixth of the ttl of 6 s";
+  b->set_ttl(24s);
+  EXPECT_EQ(b->kv_cache()->probe_interval(), 4s);
+  EXPECT_EQ(b->kv_cache()->staleness_bound(), 8s);
+  b->set_ttl(120s);
+  EXPECT_EQ(b->kv_cache()->probe_interval(), 5s) << "at most 5 s";
+  b->set_ttl(6s);
+  EXPECT_EQ(b->kv_cache()->probe_interval(), 1s);
+  // The running stream was re-opened on each change, the cache ready throughout.
+  EXPECT_TRUE(eventually([&] { return b->kv_cache()->health().streams >= 4; }));
+  EXPECT_TRUE(b->kv_cache()->ready());
+  EXPECT_EQ(b->kv_cache()->health().rebuilds, 1u);
+  put(b->leader_path(), "a");
+  EXPECT_TRUE(eventually([&] { return b->get_cluster()->leader_name() == "a"; }));
+}
+
 TEST_F(KVCacheSingle, PatronictlModeHasNoCache) {
   auto options = member_options({etcd().endpoint()}, scope_name(), "");
   options.patronictl = true;

@@ -8,17 +8,21 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "codec/base64.hpp"
 #include "dcs/etcd3/client.hpp"
+#include "dcs/etcd3/etcd3.hpp"
 #include "dcs/etcd3/kv_cache.hpp"
 #include "etcd3/kv_cache_impl.hpp"
 #include "etcd3/kv_cache_store.hpp"
 #include "etcd3/kv_cache_wakeup.hpp"
 #include "etcd3/patroni_client.hpp"
 #include "unit/mock_etcd_server.hpp"
+#include "unit/recorded_traffic.hpp"
 
 namespace dcs::etcd3 {
 namespace {
@@ -127,6 +131,33 @@ TEST(KVCacheStore, ARelistKeepsWhatWasLearntAfterIt) {
   store.reset({cached_kv("leader", "b", 10)}, 10);
   EXPECT_EQ(store.snapshot()->leader_name(), "b");
   EXPECT_FALSE(store.snapshot()->has_member("b"));
+}
+
+TEST(KVCacheStore, ASnapshotAReaderHoldsNeverChangesAndAnUnheldOneIsPatchedInPlace) {
+  detail::CacheStore store(kPrefix, false, wake_keys());
+  store.reset({cached_kv("leader", "a", 5), cached_kv("members/a", R"({"state":"running"})", 4)}, 5);
+  const std::shared_ptr<const Cluster> held = store.snapshot();
+  store.put(cached_kv("members/a", R"({"state":"stopped"})", 6), true);
+  store.put(cached_kv("leader", "b", 7), true);
+  EXPECT_NE(store.snapshot(), held) << "a held snapshot is replaced, not patched";
+  EXPECT_EQ(held->leader_name(), "a");
+  EXPECT_EQ(held->get_member("a", false)->data["state"], "running");
+
+  // Nobody holds the current one any more: later changes patch it where it is.
+  const Cluster* current = store.snapshot().get();
+  store.put(cached_kv("members/b", "{}", 8), true);
+  store.remove(kPrefix + std::string("members/a"), 9);
+  store.put(cached_kv("leader", "c", 10), true);
+  EXPECT_EQ(store.snapshot().get(), current);
+  // And it is what a view built from scratch over the same keys says.
+  const auto fresh =
+      model::build_cluster({{"leader", {"leader", "c", 10, 0}}, {"members/b", {"members/b", "{}", 8, 0}}}, false);
+  EXPECT_EQ(store.snapshot()->leader_name(), fresh->leader_name());
+  EXPECT_EQ(store.snapshot()->leader->version, fresh->leader->version);
+  ASSERT_EQ(store.snapshot()->members.size(), 1u);
+  EXPECT_EQ(store.snapshot()->members[0]->name, "b");
+  EXPECT_EQ(held->members.size(), 1u);
+  EXPECT_EQ(held->members[0]->name, "a");
 }
 
 // --- write-through (spec 4.10) -----------------------------------------------------------------
@@ -266,8 +297,15 @@ std::string header(std::int64_t revision, int term = 5) {
          std::to_string(term) + R"("})";
 }
 
-std::string range_answer(std::int64_t revision, const std::string& kvs = "") {
-  return R"({"header":)" + header(revision) + R"(,"kvs":[)" + kvs + R"(],"count":"0"})";
+std::string range_answer(std::int64_t revision, const std::string& kvs = "", int term = 5) {
+  return R"({"header":)" + header(revision, term) + R"(,"kvs":[)" + kvs + R"(],"count":"0"})";
+}
+
+ResponseHeader term_header(std::uint64_t term) {
+  ResponseHeader h;
+  h.cluster_id = 1;
+  h.raft_term = term;
+  return h;
 }
 
 std::string created(std::int64_t revision, int term = 5) {
@@ -311,14 +349,15 @@ class WatcherThread : public ::testing::Test {
     settings.on_wake = [this] { ++wakeups; };
     auto options = dcs::test::options_for(server);
     options.retry_timeout = 2s;
-    cache = std::make_unique<KVCache>(
-        std::make_unique<KVCache::Impl>(std::make_shared<Etcd3Client>(options), std::move(settings)));
+    client = std::make_shared<Etcd3Client>(options);
+    cache = std::make_unique<KVCache>(std::make_unique<KVCache::Impl>(client, std::move(settings)));
   }
   std::string leader() const { return cache->snapshot()->leader_name(); }
 
   MockEtcdServer server;
   dcs::test::RecordingLog log;
   std::atomic<int> wakeups{0};
+  std::shared_ptr<Etcd3Client> client;
   std::unique_ptr<KVCache> cache;
 };
 
@@ -381,6 +420,28 @@ TEST_F(WatcherThread, AnOlderRaftTermInAWatchHeaderMakesItRelist) {
   EXPECT_EQ(leader(), "") << "nothing from the stale member was applied";
 }
 
+TEST_F(WatcherThread, WatchHeadersFeedTheClientsRaftTermAndAReaderChecksTheStreamAgainstIt) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10, /*term=*/7)), StreamStep::hold_open()}});
+  start();
+  // The stream's first message has arrived (the stream's own guard holds its term).
+  ASSERT_TRUE(eventually([&] { return cache->impl().term_guard.term() == 7; }));
+  ASSERT_NE(cache->impl().wait_ready(0ms), nullptr);
+  // The client learnt term 7 from the watch (spec 5.6): an answer at term 6 is now stale to it.
+  EXPECT_FALSE(client->observe_raft_term(term_header(6)));
+
+  // The client then sees term 9 on another member while the stream stays quiet at 7: the next
+  // read does not trust the stream's snapshot; the cache lists again (now at term 9).
+  server.answer("/v3/kv/range", 200, range_answer(11, "", /*term=*/9));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(11, /*term=*/9)), StreamStep::hold_open()}});
+  ASSERT_TRUE(client->observe_raft_term(term_header(9)));
+  const auto snapshot = cache->impl().wait_ready(5s);
+  EXPECT_NE(snapshot, nullptr);
+  EXPECT_GE(cache->health().kills, 1u);
+  EXPECT_GE(cache->health().rebuilds, 2u);
+  EXPECT_TRUE(eventually([&] { return cache->health().revision == 11; }));
+}
+
 TEST_F(WatcherThread, AQuietStreamIsReopenedWithoutRelistingAndASilentMemberIsGivenUp) {
   server.answer("/v3/kv/range", 200, range_answer(10));
   server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
@@ -393,6 +454,148 @@ TEST_F(WatcherThread, AQuietStreamIsReopenedWithoutRelistingAndASilentMemberIsGi
   server.stream("/v3/watch", StreamScript{200, {StreamStep::hold_open()}});
   ASSERT_TRUE(eventually([&] { return cache->health().silent_endpoints >= 1; }));
   EXPECT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; })) << "listed again (on another member)";
+}
+
+TEST_F(WatcherThread, AStreamRefusedForItsTokenIsResumedOnceWithANewTokenThenRelists) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  // etcd 3.4's answer to a watch created with a token that expired or was revoked.
+  server.stream("/v3/watch",
+                StreamScript{200,
+                             {StreamStep::chunk(R"({"result":{"header":)" + header(10) +
+                                                R"(,"watch_id":"-1","created":true,"canceled":true,"cancel_reason":)"
+                                                R"("rpc error: code = PermissionDenied desc = etcdserver: )"
+                                                R"(permission denied"}})"
+                                                "\n"),
+                              StreamStep::hold_open()}});
+  start();
+  // The first refusal: a small request renews the token and the stream is re-opened at once, the
+  // cache still ready; refused again with nothing in between, it is not the token: relist.
+  ASSERT_TRUE(eventually([&] { return cache->health().rebuilds >= 2; }));
+  EXPECT_EQ(cache->health().token_renewals, 1u);
+  EXPECT_GE(cache->health().streams, 2u);
+  EXPECT_NE(cache->health().last_error.find("permission denied"), std::string::npos) << cache->health().last_error;
+  bool renewal_seen = false;
+  for (const auto& request : server.requests()) {
+    if (request.path != "/v3/kv/range") continue;
+    const auto body = nlohmann::json::parse(request.body);
+    if (body.value("count_only", false)) {
+      renewal_seen = true;
+      EXPECT_EQ(body["key"], b64(std::string(kPrefix) + "leader"));
+    }
+  }
+  EXPECT_TRUE(renewal_seen) << "the token was renewed with a count of the leader key";
+}
+
+TEST_F(WatcherThread, ANewProbeIntervalAppliesToTheRunningStreamAtOnce) {
+  server.answer("/v3/kv/range", 200, range_answer(10));
+  server.stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  start(60s);
+  ASSERT_TRUE(eventually([&] { return cache->health().streams == 1 && cache->ready(); }));
+  cache->impl().set_probe_interval(200ms);
+  EXPECT_EQ(cache->probe_interval(), 200ms);
+  EXPECT_EQ(cache->staleness_bound(), 400ms);
+  // The stream opened under the old interval (60 s) is re-opened under the new one, and from then
+  // on re-opened whenever it is quiet for 200 ms; the cache stays ready and lists nothing.
+  ASSERT_TRUE(eventually([&] { return cache->health().streams >= 4; }, 5s));
+  EXPECT_EQ(cache->health().rebuilds, 1u);
+  EXPECT_TRUE(eventually([&] { return cache->ready(); }));
+}
+
+TEST_F(WatcherThread, AClusterOlderThan31HasNoWatchesSoTheCacheStaysOffAndSaysSo) {
+  server.set_version("3.0.17", "3.0.0");
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->health().unsupported; }));
+  EXPECT_FALSE(cache->ready());
+  EXPECT_NE(cache->health().last_error.find("lower than 3.1.0"), std::string::npos) << cache->health().last_error;
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(cache->impl().wait_ready(5s), nullptr);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << "a reader does not wait for a cache that never starts";
+  std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(server.requests_to("/v3alpha/kv/range").empty()) << "nothing is listed";
+  EXPECT_TRUE(server.requests_to("/v3alpha/watch").empty()) << "nothing is watched";
+  EXPECT_EQ(cache->health().rebuilds, 0u);
+}
+
+TEST_F(WatcherThread, A31ClusterIsWatched) {
+  server.set_version("3.1.20", "3.1.0");
+  server.answer("/v3alpha/kv/range", 200, range_answer(10));
+  server.stream("/v3alpha/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  start();
+  ASSERT_TRUE(eventually([&] { return cache->ready(); })) << cache->health().last_error;
+  EXPECT_FALSE(cache->health().unsupported);
+}
+
+TEST(KVCacheEtcd3, OnAClusterOlderThan31GetClusterReadsEtcd) {
+  MockEtcdServer server;
+  server.set_version("3.0.17", "3.0.0");
+  server.answer("/v3alpha/lease/grant", 200, std::string(dcs::test::recorded::kLeaseGrant));
+  server.answer("/v3alpha/kv/range", 200,
+                range_answer(10, R"({"key":")" + b64(std::string(kPrefix) + "leader") +
+                                     R"(","mod_revision":"9","value":")" + b64(std::string("a")) + R"("})"));
+  auto options = dcs::test::options_for(server);
+  options.namespace_ = "/patroni/";
+  options.scope = "test";
+  options.name = "me";
+  options.retry_timeout = 2s;
+  options.startup_timeout = 0s;
+  Etcd3 dcs(options);
+  ASSERT_NE(dcs.kv_cache(), nullptr);
+  EXPECT_EQ(dcs.get_cluster()->leader_name(), "a");
+  EXPECT_TRUE(dcs.kv_cache()->health().unsupported);
+  EXPECT_FALSE(server.requests_to("/v3alpha/kv/range").empty()) << "read from etcd, not from a cache";
+}
+
+// The cache hears endpoint switches through a listener of its own: an embedder's listener on the
+// same client (set before or after the cache started) keeps working and survives the cache.
+TEST(KVCacheListeners, TheCacheAndAnEmbedderBothHearAnEndpointSwitch) {
+  MockEtcdServer a, b;
+  for (auto* server : {&a, &b}) {
+    server->answer("/v3/kv/range", 200, range_answer(10));
+    server->stream("/v3/watch", StreamScript{200, {StreamStep::chunk(created(10)), StreamStep::hold_open()}});
+  }
+  auto options = dcs::test::options_for(a);
+  options.endpoints = {a.url(), b.url()};
+  const auto client = std::make_shared<Etcd3Client>(options);
+  std::mutex mutex;
+  std::vector<std::string> embedder, other;
+  client->set_endpoint_listener([&](const std::string& endpoint) {
+    std::lock_guard lock(mutex);
+    embedder.push_back(endpoint);
+  });
+  const auto other_id = client->add_endpoint_listener([&](const std::string& endpoint) {
+    std::lock_guard lock(mutex);
+    other.push_back(endpoint);
+  });
+  const auto heard = [&](const std::vector<std::string>& list) {
+    std::lock_guard lock(mutex);
+    return list;
+  };
+
+  KVCache::Impl::Settings settings;
+  settings.prefix = kPrefix;
+  settings.wake = wake_keys();
+  settings.probe_interval = 60s;
+  auto cache = std::make_unique<KVCache>(std::make_unique<KVCache::Impl>(client, std::move(settings)));
+  ASSERT_TRUE(eventually([&] { return cache->ready() && cache->health().streams == 1; }));
+  EXPECT_EQ(cache->health().endpoint, a.url());
+
+  // `a` loses its leader: the next request moves to `b`, and everyone hears it.
+  a.answer("/v3/kv/range", 503, std::string(dcs::test::recorded::kErrNoLeader));
+  client->range(RangeRequest{.key = "x"});
+  EXPECT_EQ(heard(embedder), std::vector<std::string>{b.url()});
+  EXPECT_EQ(heard(other), std::vector<std::string>{b.url()});
+  EXPECT_GE(cache->health().kills, 1u) << "the cache restarted its stream on the new endpoint";
+  ASSERT_TRUE(eventually([&] { return cache->ready() && cache->health().endpoint == b.url(); }))
+      << cache->health().last_error;
+
+  // A removed listener is not called again; the cache's removal on stop leaves the embedder's.
+  client->remove_listener(other_id);
+  cache.reset();
+  a.answer("/v3/kv/range", 200, range_answer(12));
+  b.answer("/v3/kv/range", 503, std::string(dcs::test::recorded::kErrNoLeader));
+  client->range(RangeRequest{.key = "x"});
+  EXPECT_EQ(heard(embedder), (std::vector<std::string>{b.url(), a.url()}));
+  EXPECT_EQ(heard(other), std::vector<std::string>{b.url()});
 }
 
 TEST_F(WatcherThread, FailedListsBackOffAndNothingEscapesTheThread) {

@@ -106,8 +106,18 @@ class DCS_EXPORT Etcd3Client {
   /// last, like a member whose request failed, so the next successful request moves away from
   /// it (calling the endpoint listener).
   void mark_endpoint_failed(const std::string& endpoint);
+  /// The stale-member guard (spec 4.8.5) for a header that reached the caller outside this
+  /// client's own calls, such as a watch stream's (spec 5.6): remembers its raft term when it is
+  /// the newest seen, so later answers from members behind it are refused, and returns false when
+  /// the header itself comes from a member behind a term this client has already seen. Headers
+  /// without cluster id or term pass; a new cluster id starts over.
+  bool observe_raft_term(const ResponseHeader& header);
   /// Called (on the thread that made the request) whenever requests move to another endpoint.
   /// A watch on the old endpoint should be restarted. Must not throw or block.
+  ///
+  /// set_* keeps one listener of its kind (a new one replaces it, nullptr removes it); listeners
+  /// added with add_* are kept beside it, so several parties can listen (Etcd3's watcher cache
+  /// adds its own, and an embedder's set_* listener stays).
   void set_endpoint_listener(std::function<void(const std::string& endpoint)> listener);
   /// Called after the client replaced a refused token (not after the first authentication).
   /// `watch_restart_needed` is true when the old token was invalid (a watch opened with it should
@@ -115,6 +125,15 @@ class DCS_EXPORT Etcd3Client {
   /// honouring for established watches (Patroni's REQUIRED vs WITHOUT_WATCHER_RESTART). Must not
   /// throw or block.
   void set_reauthentication_listener(std::function<void(bool watch_restart_needed)> listener);
+
+  /// Identifies a listener added with add_endpoint_listener / add_reauthentication_listener.
+  using ListenerId = std::uint64_t;
+  /// Adds a listener beside the others (see set_endpoint_listener); called in the order added.
+  ListenerId add_endpoint_listener(std::function<void(const std::string& endpoint)> listener);
+  ListenerId add_reauthentication_listener(std::function<void(bool watch_restart_needed)> listener);
+  /// Removes an added listener. When it returns the listener is not running (on any thread) and
+  /// is never called again, so what it refers to may be destroyed. Not from inside a listener.
+  void remove_listener(ListenerId id);
 
  private:
   struct Impl;

@@ -19,7 +19,10 @@ namespace dcs::etcd3 {
 
 /// A consistent copy of the cache's state and counters (monotonic since the cache started).
 struct KVCacheHealth {
-  bool ready = false;          ///< the snapshot is complete and the stream is live
+  bool ready = false;  ///< the snapshot is complete and the stream is live
+  /// The etcd cluster is older than 3.1 (no watches): the cache never gets ready, its thread has
+  /// ended, and Etcd3 reads etcd directly (spec 5.6).
+  bool unsupported = false;
   std::string endpoint;        ///< the member the current (or last) stream is on
   std::int64_t revision = 0;   ///< the newest revision the cache has applied
   std::size_t keys = 0;        ///< keys currently cached
@@ -31,7 +34,10 @@ struct KVCacheHealth {
   std::uint64_t kills = 0;             ///< streams stopped from outside (endpoint switch, failed compare, ...)
   std::uint64_t silent_endpoints = 0;  ///< members given up on because they stopped answering
   std::uint64_t wakeups = 0;           ///< changes that woke the HA loop
-  std::string last_error;              ///< why the last stream or list ended badly; "" when none yet
+  /// Streams etcd refused for their token (expired, revoked) that were resumed, still ready, once
+  /// the client had a fresh one.
+  std::uint64_t token_renewals = 0;
+  std::string last_error;  ///< why the last stream or list ended badly; "" when none yet
   /// When a member last proved alive on the cache's connection (a list, or any stream message).
   std::chrono::steady_clock::time_point last_contact{};
 };
