@@ -17,6 +17,7 @@
 #include "dcs/etcd3/client.hpp"
 #include "dcs/etcd3/kv_cache.hpp"
 #include "etcd3/kv_cache_store.hpp"
+#include "etcd3/metrics_emitter.hpp"
 #include "etcd3/raft_term_guard.hpp"
 #include "log.hpp"
 
@@ -33,6 +34,8 @@ struct KVCache::Impl {
     /// alive); a re-opened stream silent this long again means the member is given up on.
     std::chrono::milliseconds probe_interval{5000};
     LogSink log_sink;
+    /// Told when the cache turns ready / not ready and after each list (null: nobody).
+    std::shared_ptr<MetricsObserver> metrics;
     /// Called (without any cache lock) for every change spec 5.4 says wakes the HA loop.
     std::function<void()> on_wake;
   };
