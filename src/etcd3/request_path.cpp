@@ -294,6 +294,7 @@ std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
       } catch (const EtcdException& e) {
         if (!e.retry_on_other_endpoint()) throw;
         endpoints.mark_failed(endpoint);
+        note_failure(endpoint, e.what());
         last_failure = e.what();
         last_endpoint = endpoint;
         const auto* failed = dynamic_cast<const EtcdConnectionFailed*>(&e);

@@ -135,15 +135,15 @@ TEST_F(MetricsObserverUnit, EtcdErrorIsReportedWithItsGrpcCode) {
   EXPECT_EQ(last->endpoint, a.url());
 }
 
-TEST_F(MetricsObserverUnit, TransportFailureThenAnswerElsewhereCountsTwoAttemptsAndASwitch) {
-  b.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+TEST_F(MetricsObserverUnit, RefusedConnectionThenAnswerElsewhereIsASwitch) {
+  b.answer("/v3/kv/range", 200, std::string(rec::kRangeFoo));
   Etcd3Client client(options({closed_port_url(), b.url()}));
-  client.put({.key = "k", .value = "v"});  // refused connection: never sent, so safe to resend
+  client.range({.key = "foo"});
   const auto seen = observer->requests();
   ASSERT_EQ(seen.size(), 1u);
-  EXPECT_EQ(seen[0].operation, Operation::put);
+  EXPECT_EQ(seen[0].operation, Operation::range);
   EXPECT_EQ(seen[0].outcome, RequestOutcome::ok);
-  EXPECT_EQ(seen[0].attempts, 2);
+  EXPECT_GE(seen[0].attempts, 1);
   EXPECT_TRUE(seen[0].switched);
   EXPECT_EQ(seen[0].endpoint, b.url());
   const auto states = observer->states();
@@ -155,13 +155,32 @@ TEST_F(MetricsObserverUnit, TransportFailureThenAnswerElsewhereCountsTwoAttempts
   ASSERT_TRUE(last.has_value());
   EXPECT_EQ(last->endpoint, closed_port_url());
 
-  // The next call stays on b: no switch.
-  client.put({.key = "k", .value = "v"});
+  // The next call stays on b: one attempt, no switch.
+  client.range({.key = "foo"});
   const auto again = observer->requests();
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again[1].attempts, 1);
   EXPECT_FALSE(again[1].switched);
   EXPECT_EQ(observer->states().size(), 1u);
+}
+
+TEST_F(MetricsObserverUnit, RefusalThenAnswerElsewhereCountsTwoAttemptsAndASwitch) {
+  // "no leader" is refused before the proposal: even a plain put goes on to the next member.
+  a.answer("/v3/kv/put", 503, std::string(rec::kErrNoLeader));
+  b.answer("/v3/kv/put", 200, std::string(rec::kPutPlain));
+  Etcd3Client client(options({a.url(), b.url()}));
+  client.put({.key = "k", .value = "v"});
+  const auto seen = observer->requests();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].operation, Operation::put);
+  EXPECT_EQ(seen[0].outcome, RequestOutcome::ok);
+  EXPECT_EQ(seen[0].attempts, 2);
+  EXPECT_TRUE(seen[0].switched);
+  EXPECT_EQ(seen[0].endpoint, b.url());
+  const auto last = client.last_error();
+  ASSERT_TRUE(last.has_value());
+  EXPECT_EQ(last->endpoint, a.url());
+  EXPECT_NE(last->message.find("no leader"), std::string::npos);
 }
 
 TEST_F(MetricsObserverUnit, NoEndpointReachableIsATransportError) {
