@@ -243,39 +243,4 @@ int cmd_remove(const Context& ctx) {
   return kOk;
 }
 
-int cmd_watch(const Context& ctx) {
-  const bool all_groups = ctx.citus && !ctx.group;
-  double interval = 0.5;
-  if (const auto text = ctx.args.get("interval")) {
-    try {
-      interval = std::stod(*text);
-    } catch (const std::exception&) {
-      interval = 0;
-    }
-    if (interval < 0.05) throw CommandError(kUsage, "--interval must be at least 0.05 seconds");
-  }
-  const auto duration = ctx.args.get_int("duration");
-  const auto deadline =
-      duration ? SteadyClock::now() + std::chrono::seconds(*duration) : SteadyClock::time_point::max();
-  auto dcs = ctx.connect(single_group(ctx));
-
-  json previous = nullptr;
-  bool unreachable = false;
-  while (SteadyClock::now() < deadline) {
-    try {
-      const auto cluster = dcs->get_cluster();
-      json current = cluster_to_json(ctx.options.scope, *cluster, all_groups);
-      if (unreachable) print(timestamp() + " etcd is reachable again\n");
-      unreachable = false;
-      for (const auto& line : describe_changes(previous, current)) print(timestamp() + " " + line + "\n");
-      previous = std::move(current);
-    } catch (const dcs::Error& e) {
-      if (!unreachable) print(timestamp() + " etcd unreachable: " + e.what() + "\n");
-      unreachable = true;
-    }
-    std::this_thread::sleep_for(std::chrono::duration<double>(interval));
-  }
-  return kOk;
-}
-
 }  // namespace dcs_examples

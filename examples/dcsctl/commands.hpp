@@ -43,6 +43,9 @@ int cmd_show_config(const Context& ctx);
 int cmd_edit_config(const Context& ctx);
 int cmd_switchover(const Context& ctx, bool failover);
 int cmd_remove(const Context& ctx);
+/// Streams every change under the cluster's prefix (watch_command.cpp).
 int cmd_watch(const Context& ctx);
+/// Prints Etcd3::health() of a passive connection (health_command.cpp).
+int cmd_health(const Context& ctx);
 
 }  // namespace dcs_examples

@@ -19,7 +19,8 @@ using namespace dcs_examples;
 constexpr const char* kUsageText =
     "usage: dcsctl [-c FILE] [options] COMMAND [arguments]\n"
     "\n"
-    "Inspects and steers a Patroni cluster in etcd (no lease, no watcher: patronictl mode).\n"
+    "Inspects and steers a Patroni cluster in etcd (no lease, no watcher: patronictl mode;\n"
+    "health excepted).\n"
     "\n"
     "commands:\n"
     "  list [--format pretty|json]   members, roles, states, timelines and lag; every Citus group\n"
@@ -38,9 +39,14 @@ constexpr const char* kUsageText =
     "                                makes B the leader, also when the cluster has none\n"
     "  remove <scope> --yes-i-am-sure\n"
     "                                deletes every key of the cluster (of one group with --group)\n"
-    "  watch [--interval SECONDS] [--duration SECONDS]\n"
-    "                                prints every change as it happens: polls the cluster every\n"
-    "                                0.5 s (patronictl mode has no watcher) and prints the differences\n"
+    "  watch [--duration SECONDS]    streams every change under the cluster's prefix as it happens:\n"
+    "                                one line per event (type, key, revision, value), then what it\n"
+    "                                means for the cluster; re-lists after a compaction or a broken\n"
+    "                                stream; ends on SIGINT / SIGTERM\n"
+    "  health [--format pretty|json] connects as a passive member would (a lease, the watcher\n"
+    "                                cache), waits for the cache, and prints Etcd3::health(): the\n"
+    "                                endpoint, cache state and age, lease and time to expiry, last\n"
+    "                                error; the lease is revoked on exit\n"
     "\n"
     "exit codes: 0 success, 1 usage or configuration error (also a --wait that ran out),\n"
     "            2 etcd unreachable, 3 compare lost (someone changed the key concurrently)\n"
@@ -59,7 +65,7 @@ std::vector<OptionSpec> all_specs() {
       {"scheduled", "TIME", "switchover: when (ISO 8601, or now)"},
       {"wait", "SECONDS", "switchover / failover: wait for the new leader"},
       {"yes-i-am-sure", "", "remove: confirm"},
-      {"interval", "SECONDS", "watch: polling interval (default 0.5)"},
+      {"interval", "SECONDS", "watch: ignored (the watch streams; kept for older scripts)"},
       {"duration", "SECONDS", "watch: stop after this long (default: never)"},
       {"verbose", "", "log the library's info messages on stderr", 'v'},
       {"help", "", "show this help", 'h'},
@@ -105,6 +111,7 @@ int run(int argc, char** argv) {
   if (command == "failover") return cmd_switchover(ctx, true);
   if (command == "remove") return cmd_remove(ctx);
   if (command == "watch") return cmd_watch(ctx);
+  if (command == "health") return cmd_health(ctx);
   throw UsageError("unknown command '" + command + "' (see --help)");
 }
 

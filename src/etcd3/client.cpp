@@ -194,6 +194,11 @@ void Etcd3Client::mark_endpoint_failed(const std::string& endpoint) {
   impl_->endpoints.mark_failed(endpoint);
 }
 
+std::optional<ClientFailure> Etcd3Client::last_error() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->recent_failure;
+}
+
 bool Etcd3Client::refresh_endpoints() {
   detail::RetryPolicy policy(impl_->budget());
   impl_->ensure_prefix(policy);

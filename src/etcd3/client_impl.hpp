@@ -7,6 +7,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include "dcs/etcd3/client.hpp"
 #include "etcd3/endpoint_set.hpp"
 #include "etcd3/listener_list.hpp"
+#include "etcd3/metrics_emitter.hpp"
 #include "etcd3/raft_term_guard.hpp"
 #include "etcd3/retry_policy.hpp"
 #include "http/handle_pool.hpp"
@@ -55,6 +57,13 @@ class FastAnswer final : public FastDecoder {
   Response result;
 };
 
+/// What one call did, for its RequestEvent and the health's last error.
+struct CallStats {
+  int attempts = 0;
+  bool switched = false;  ///< the call moved the preferred endpoint
+  std::string endpoint;   ///< whose answer or failure ended the call
+};
+
 struct Etcd3Client::Impl {
   explicit Impl(Etcd3Options opts);
 
@@ -65,6 +74,11 @@ struct Etcd3Client::Impl {
   /// The same with the body already rendered. With `fast`, a success answer it can read is
   /// decoded by it (fast->decoded) and the returned JSON is null; otherwise as above.
   codec::json execute(std::string_view path, const std::string& body, Resend resend, FastDecoder* fast = nullptr);
+  /// execute() without the call's RequestEvent: counts attempts and switches into `stats`.
+  codec::json execute_counted(std::string_view path, const std::string& body, Resend resend, FastDecoder* fast,
+                              CallStats& stats);
+  /// Remembers `message` as the last failure (health).
+  void note_failure(const std::string& endpoint, const std::string& message);
 
   /// One attempt against one endpoint, no failover: the parsed success answer or an exception.
   codec::json attempt(const std::string& endpoint, std::string_view path, const std::string& body,
@@ -100,7 +114,10 @@ struct Etcd3Client::Impl {
   /// The budget of one call: options.retry_timeout until set_retry_timeout changes it.
   std::chrono::milliseconds budget() const { return std::chrono::milliseconds(budget_ms.load()); }
 
-  void switch_to(const std::string& endpoint);
+  /// Makes `endpoint` preferred; true (and listeners and the observer told) when that changed it.
+  bool switch_to(const std::string& endpoint);
+  /// Logs a new preferred endpoint and tells the endpoint listener and the observer.
+  void announce_switch(const std::string& endpoint);
   std::string current_token(std::uint64_t* generation = nullptr) const;
   http::HttpRequest make_request(std::string url, std::string body, bool send_token,
                                  std::chrono::milliseconds timeout) const;
@@ -128,6 +145,7 @@ struct Etcd3Client::Impl {
   std::string api_prefix;
   bool discovered = false;
   bool seeded = false;
+  std::optional<ClientFailure> recent_failure;
 
   std::mutex auth_mutex;  // one re-authentication at a time
 

@@ -73,37 +73,74 @@ class WatchStreamReader {
 
 void Etcd3Client::watch(const WatchCreateRequest& request, const WatchCallback& on_response, WatchCanceller& canceller,
                         std::chrono::milliseconds idle_timeout) {
-  detail::RetryPolicy policy(impl_->budget());
-  const std::string url = impl_->endpoints.preferred() + impl_->ensure_prefix(policy) + "/watch";
-  http::HttpRequest http_request =
-      impl_->make_request(url, codec::encode(request).dump(), /*send_token=*/true, impl_->budget());
-  http_request.total_timeout = std::chrono::milliseconds{0};  // a watch lasts as long as it is wanted
+  std::string url;
+  // One watch stream on the preferred endpoint (`url` receives the stream's URL).
+  const auto run = [&](const WatchCallback& callback) {
+    detail::RetryPolicy policy(impl_->budget());
+    url = impl_->endpoints.preferred() + impl_->ensure_prefix(policy) + "/watch";
+    http::HttpRequest http_request =
+        impl_->make_request(url, codec::encode(request).dump(), /*send_token=*/true, impl_->budget());
+    http_request.total_timeout = std::chrono::milliseconds{0};  // a watch lasts as long as it is wanted
 
-  WatchStreamReader reader(on_response);
-  http::StreamOutcome outcome;
-  try {
-    outcome = http::run_stream(
-        http_request, [&](long status, std::string_view chunk) { reader.on_chunk(status, chunk); }, *canceller.state(),
-        idle_timeout);
-  } catch (const http::TransportError& e) {
-    if (reader.cut_inside_message()) {
-      throw MalformedResponse(std::string("watch stream cut inside a message: ") + e.what(), 200);
+    WatchStreamReader reader(callback);
+    http::StreamOutcome outcome;
+    try {
+      outcome = http::run_stream(
+          http_request, [&](long status, std::string_view chunk) { reader.on_chunk(status, chunk); },
+          *canceller.state(), idle_timeout);
+    } catch (const http::TransportError& e) {
+      if (reader.cut_inside_message()) {
+        throw MalformedResponse(std::string("watch stream cut inside a message: ") + e.what(), 200);
+      }
+      throw EtcdConnectionFailed("watch on " + url + " failed: " + e.what(), url, e.request_sent());
     }
-    throw EtcdConnectionFailed("watch on " + url + " failed: " + e.what(), url, e.request_sent());
-  }
 
-  switch (outcome.end) {
-    case http::StreamEnd::cancelled:
-      return;
-    case http::StreamEnd::idle:
-      throw EtcdConnectionFailed(
-          "watch on " + url + " received nothing for " + std::to_string(idle_timeout.count()) + " ms", url, true);
-    case http::StreamEnd::finished:
-      break;
+    switch (outcome.end) {
+      case http::StreamEnd::cancelled:
+        return;
+      case http::StreamEnd::idle:
+        throw EtcdConnectionFailed(
+            "watch on " + url + " received nothing for " + std::to_string(idle_timeout.count()) + " ms", url, true);
+      case http::StreamEnd::finished:
+        break;
+    }
+    if (outcome.status >= 400) throw_client_error(outcome.status, reader.error_body());
+    if (reader.cut_inside_message()) throw MalformedResponse("watch stream ended inside a message", outcome.status);
+    throw EtcdConnectionFailed("watch stream on " + url + " was closed by the server", url, true);
+  };
+  const auto& observer = impl_->options.metrics;
+  if (!observer) return run(on_response);
+
+  // The stream's opening is reported once: at its first message (etcd's "created" answer), or
+  // with the failure that ended it before that. A stream cancelled before is not reported.
+  bool reported = false;
+  const auto started = std::chrono::steady_clock::now();
+  const auto report = [&](RequestOutcome outcome, GRPCCode code) {
+    reported = true;
+    RequestEvent event;
+    event.operation = Operation::watch_open;
+    event.endpoint = url;
+    event.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    event.outcome = outcome;
+    event.code = code;
+    event.attempts = 1;
+    detail::deliver_request(*observer, event);
+  };
+  const WatchCallback observed = [&](const WatchResponse& response) {
+    if (!reported) report(RequestOutcome::ok, GRPCCode::OK);
+    on_response(response);
+  };
+  try {
+    run(observed);
+  } catch (...) {
+    if (!reported) {
+      RequestOutcome outcome{};
+      GRPCCode code{};
+      detail::classify_current_exception(outcome, code);
+      report(outcome, code);
+    }
+    throw;
   }
-  if (outcome.status >= 400) throw_client_error(outcome.status, reader.error_body());
-  if (reader.cut_inside_message()) throw MalformedResponse("watch stream ended inside a message", outcome.status);
-  throw EtcdConnectionFailed("watch stream on " + url + " was closed by the server", url, true);
 }
 
 }  // namespace dcs::etcd3

@@ -13,6 +13,7 @@
 #include "etcd3/dcs_requests.hpp"
 #include "etcd3/dcs_retry.hpp"
 #include "etcd3/kv_cache_impl.hpp"
+#include "etcd3/metrics_emitter.hpp"
 #include "etcd3/patroni_client.hpp"
 #include "etcd3/process_lease.hpp"
 #include "log.hpp"
@@ -82,6 +83,7 @@ struct Etcd3::Impl {
         log(options.log_sink, "etcd3"),
         failures(log),
         log_sink(options.log_sink),
+        metrics(options.metrics),
         client(std::make_shared<Etcd3Client>(std::move(options))),
         kv(client) {}
 
@@ -101,6 +103,7 @@ struct Etcd3::Impl {
                      relative(dcs.leader_optime_path()), dcs.name()};
     settings.probe_interval = probe_interval_for(dcs.ttl());
     settings.log_sink = log_sink;
+    settings.metrics = metrics;
     settings.on_wake = [this] { signal_wake(); };
     auto impl = std::make_unique<KVCache::Impl>(client, std::move(settings));
     auto* raw = impl.get();
@@ -130,7 +133,32 @@ struct Etcd3::Impl {
   }
 
   bool refresh_step(StepBudget& step, const AbstractDCS& dcs, bool force) {
-    return step.retried([&] { return lease.refresh_once(*client, force, dcs.ttl(), dcs.loop_wait()); }, log);
+    const auto refresh = [&] {
+      return step.retried([&] { return lease.refresh_once(*client, force, dcs.ttl(), dcs.loop_wait()); }, log);
+    };
+    if (!metrics) return refresh();
+    // A refresh that ends with another id (or none) lost the old lease: etcd did not know it.
+    const std::int64_t before = lease.id();
+    const auto report = [&](bool granted) {
+      const std::int64_t after = lease.id();
+      if (before != 0 && after != before) detail::emit_state(metrics, StateChange::lease_lost, {}, before);
+      if (granted) detail::emit_state(metrics, StateChange::lease_granted, {}, after);
+    };
+    try {
+      const bool granted = refresh();
+      report(granted);
+      return granted;
+    } catch (...) {
+      report(false);
+      throw;
+    }
+  }
+
+  /// etcd answered LeaseNotFound: the lease is gone, the next refresh grants a new one.
+  void lose_lease() {
+    const std::int64_t lost = lease.id();
+    lease.forget();
+    if (lost != 0) detail::emit_state(metrics, StateChange::lease_lost, "LeaseNotFound", lost);
   }
 
   /// The create-revision-0 transaction of attempt_to_acquire_leader, retried once with a fresh
@@ -142,7 +170,7 @@ struct Etcd3::Impl {
     try {
       return step.retried(create, log);
     } catch (const LeaseNotFound&) {
-      lease.forget();
+      lose_lease();
       if (step.expired()) {
         log(LogLevel::error,
             "Our lease disappeared from Etcd and we cannot get a new one: deadline exceeded, giving up");
@@ -193,6 +221,7 @@ struct Etcd3::Impl {
   dcs::detail::Logger log;
   detail::FailureLog failures;
   LogSink log_sink;
+  std::shared_ptr<MetricsObserver> metrics;
   std::shared_ptr<Etcd3Client> client;
   detail::PatroniEtcd3Client kv;  // every KV request goes through it (write-through, spec 4.10)
   std::unique_ptr<KVCache> cache;
@@ -243,6 +272,26 @@ void Etcd3::wake() {
 
 const KVCache* Etcd3::kv_cache() const noexcept {
   return impl_->cache.get();
+}
+
+Etcd3Health Etcd3::health() const {
+  const auto& im = *impl_;
+  Etcd3Health health;
+  health.endpoint = im.client->current_endpoint();
+  health.endpoints = im.client->endpoints();
+  const auto now = std::chrono::steady_clock::now();
+  if (im.cache) {
+    health.cache = im.cache->health();
+    if (health.cache->last_contact != std::chrono::steady_clock::time_point{}) {
+      health.cache_age = std::chrono::duration_cast<milliseconds>(now - health.cache->last_contact);
+    }
+  }
+  health.lease_id = im.lease.id();
+  if (const auto expires = im.lease.expires_at(); expires && health.lease_id != 0) {
+    health.lease_expires_in = std::chrono::duration_cast<milliseconds>(*expires - now);
+  }
+  health.last_error = im.client->last_error();
+  return health;
 }
 
 std::shared_ptr<const Cluster> Etcd3::load_cluster(const std::shared_ptr<const Cluster>& previous) {
@@ -391,7 +440,7 @@ bool Etcd3::do_touch_member(const nlohmann::json& data, const Cluster* cached) {
       im.kv.put(requests::put(member_path(), to_patroni_json(data), lease_id));
       return true;
     } catch (const LeaseNotFound&) {
-      im.lease.forget();
+      im.lose_lease();
       im.log(LogLevel::error, "Our lease disappeared from Etcd, can not \"touch_member\"");
       return false;
     }

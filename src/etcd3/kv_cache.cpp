@@ -126,12 +126,14 @@ void KVCache::Impl::apply_delete(const std::string& key, const std::string& rang
 }
 
 void KVCache::Impl::kill_stream(const std::string& why) {
+  bool was_ready = false;
   {
     std::lock_guard lock(mutex);
     if (stopping) return;
-    is_ready = false;
+    was_ready = std::exchange(is_ready, false);
     ++counters.kills;
   }
+  if (was_ready) detail::emit_state(settings.metrics, StateChange::cache_not_ready, why);
   log(LogLevel::debug, "restarting the watch: " + why);
   canceller.cancel();
 }

@@ -18,6 +18,7 @@
 #include "dcs/etcd3/client.hpp"
 #include "dcs/etcd3/kv_cache.hpp"
 #include "etcd3/kv_cache_store.hpp"
+#include "etcd3/metrics_emitter.hpp"
 #include "etcd3/raft_term_guard.hpp"
 #include "log.hpp"
 
@@ -35,6 +36,8 @@ struct KVCache::Impl {
     /// initial value: set_probe_interval changes it (Etcd3 follows its ttl).
     std::chrono::milliseconds probe_interval{5000};
     LogSink log_sink;
+    /// Told when the cache turns ready / not ready and after each list (null: nobody).
+    std::shared_ptr<MetricsObserver> metrics;
     /// Called (without any cache lock) for every change spec 5.4 says wakes the HA loop.
     std::function<void()> on_wake;
   };

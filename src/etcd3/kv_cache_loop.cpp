@@ -95,13 +95,15 @@ void KVCache::Impl::run() noexcept {
       note_failure("KVCache.run: unknown error");
       log(LogLevel::error, "KVCache.run: unknown error");
     }
+    bool was_ready = false;
     {
       std::lock_guard lock(mutex);
-      is_ready = false;
+      was_ready = std::exchange(is_ready, false);
       stream_endpoint.clear();
       if (stopping) return;
     }
     changed.notify_all();
+    if (was_ready) detail::emit_state(settings.metrics, StateChange::cache_not_ready, "the watch stream ended");
     failures = healthy_cycle ? 0 : failures + 1;
     if (failures > 0 && !pause_unless_stopped(next_pause(failures, cap))) return;
   }
@@ -139,19 +141,24 @@ bool KVCache::Impl::rebuild() {
     return false;
   }
   term_guard.observe(listed.header);
+  bool was_ready = false;
+  std::string endpoint;
   {
     std::lock_guard lock(mutex);
     if (stopping || canceller.cancelled()) return false;
     store.reset(listed.kvs, listed.header.revision);
     resume_revision = listed.header.revision + 1;
-    is_ready = true;
+    was_ready = std::exchange(is_ready, true);
     token_renewals = 0;
     ++counters.rebuilds;
     counters.last_contact = Clock::now();
     counters.endpoint = client->current_endpoint();
     stream_endpoint = counters.endpoint;
+    if (settings.metrics) endpoint = counters.endpoint;
   }
   changed.notify_all();
+  detail::emit_state(settings.metrics, StateChange::cache_rebuilt, endpoint, listed.header.revision);
+  if (!was_ready) detail::emit_state(settings.metrics, StateChange::cache_ready, endpoint, listed.header.revision);
   return true;
 }
 

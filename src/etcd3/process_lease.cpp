@@ -18,6 +18,12 @@ void ProcessLease::reset_throttle() {
   last_refresh_ = Clock::time_point{};
 }
 
+std::optional<ProcessLease::Clock::time_point> ProcessLease::expires_at() const {
+  std::lock_guard lock(mutex_);
+  if (id_ == 0) return std::nullopt;
+  return expires_at_;
+}
+
 bool ProcessLease::refresh_once(Etcd3Client& client, bool force, std::chrono::seconds ttl,
                                 std::chrono::seconds loop_wait) {
   std::lock_guard refreshing(refresh_mutex_);
@@ -30,18 +36,30 @@ bool ProcessLease::refresh_once(Etcd3Client& client, bool force, std::chrono::se
     generation = generation_;
   }
   // Network I/O runs without mutex_ held: id() and forget() never wait for etcd.
-  if (current != 0 && !client.lease_keepalive(current).alive()) {
-    current = 0;
-    std::lock_guard lock(mutex_);
-    if (generation_ == generation) id_ = 0;  // gone, whatever the grant below does
+  // Expiry is counted from when a request was sent: etcd restarted the TTL at some point after.
+  auto sent = Clock::now();
+  std::int64_t granted_ttl = 0;
+  if (current != 0) {
+    granted_ttl = client.lease_keepalive(current).ttl;
+    if (granted_ttl <= 0) {
+      current = 0;
+      std::lock_guard lock(mutex_);
+      if (generation_ == generation) id_ = 0;  // gone, whatever the grant below does
+    }
   }
   const bool granted = current == 0;
-  if (granted) current = client.lease_grant(ttl.count()).id;
+  if (granted) {
+    sent = Clock::now();
+    const auto response = client.lease_grant(ttl.count());
+    current = response.id;
+    granted_ttl = response.ttl;
+  }
   std::lock_guard lock(mutex_);
   // A forget() while etcd was being asked (a ttl change) wins: the next refresh grants afresh.
   if (generation_ != generation) return false;
   id_ = current;
   last_refresh_ = Clock::now();
+  expires_at_ = sent + std::chrono::seconds(granted_ttl);
   return granted;
 }
 

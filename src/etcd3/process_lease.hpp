@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 
 #include "dcs/etcd3/client.hpp"
 
@@ -21,6 +22,9 @@ class ProcessLease {
   void forget();
   /// Makes the next non-forced refresh send a keepalive (watch() does so every HA cycle).
   void reset_throttle();
+  /// When the lease expires unless refreshed: the send time of its last successful keepalive or
+  /// grant plus the TTL etcd answered (a lower bound). Empty while none is held.
+  std::optional<Clock::time_point> expires_at() const;
 
   /// Patroni's _do_refresh_lease: unless `force`, does nothing while a lease is held and was
   /// refreshed less than `loop_wait` ago. Otherwise sends a keepalive; a lease etcd no longer
@@ -34,6 +38,7 @@ class ProcessLease {
   std::int64_t id_ = 0;
   std::uint64_t generation_ = 0;  // incremented by forget()
   Clock::time_point last_refresh_{};
+  Clock::time_point expires_at_{};
   std::mutex refresh_mutex_;  // one refresh at a time, so two threads never grant two leases
 };
 

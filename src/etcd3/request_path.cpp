@@ -294,6 +294,7 @@ std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
       } catch (const EtcdException& e) {
         if (!e.retry_on_other_endpoint()) throw;
         endpoints.mark_failed(endpoint);
+        note_failure(endpoint, e.what());
         last_failure = e.what();
         last_endpoint = endpoint;
         const auto* failed = dynamic_cast<const EtcdConnectionFailed*>(&e);
@@ -308,9 +309,15 @@ std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
   }
 }
 
-void Etcd3Client::Impl::switch_to(const std::string& endpoint) {
-  if (!endpoints.prefer(endpoint)) return;
+bool Etcd3Client::Impl::switch_to(const std::string& endpoint) {
+  if (!endpoints.prefer(endpoint)) return false;
+  announce_switch(endpoint);
+  return true;
+}
+
+void Etcd3Client::Impl::announce_switch(const std::string& endpoint) {
   log(LogLevel::info, "Selected new etcd server " + endpoint);
+  detail::emit_state(options.metrics, StateChange::endpoint_switched, endpoint);
   endpoint_listeners.notify(endpoint, [this] { log(LogLevel::error, "endpoint listener threw; ignored"); });
 }
 
@@ -324,12 +331,34 @@ void Etcd3Client::Impl::reauthenticate(const std::string& endpoint, std::uint64_
   log(LogLevel::info, "Trying to authenticate on Etcd as '" + options.username + "'");
   const json body = {{"name", options.username}, {"password", options.password}};
   std::string new_token;
+  const auto started = std::chrono::steady_clock::now();
+  // One attempt of its own, reported as an authenticate request (it bypasses execute()).
+  const auto report = [&](RequestOutcome outcome, GRPCCode code) {
+    if (!options.metrics) return;
+    RequestEvent event;
+    event.operation = Operation::authenticate;
+    event.endpoint = endpoint;
+    event.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    event.outcome = outcome;
+    event.code = code;
+    event.attempts = 1;
+    detail::deliver_request(*options.metrics, event);
+  };
   try {
     const json answer = attempt(endpoint, "/auth/authenticate", body.dump(), timeout, /*send_token=*/false);
     new_token = decode_answer("authenticate", [&] { return codec::decode_authenticate_response(answer).token; });
-  } catch (const AuthNotEnabled&) {
+    report(RequestOutcome::ok, GRPCCode::OK);
+  } catch (const AuthNotEnabled& e) {
+    report(RequestOutcome::grpc_error, e.code());
     log(LogLevel::info, "etcd authentication is not enabled; going on without a token");
+  } catch (...) {
+    RequestOutcome outcome{};
+    GRPCCode code{};
+    detail::classify_current_exception(outcome, code);
+    report(outcome, code);
+    throw;
   }
+  if (!new_token.empty()) detail::emit_state(options.metrics, StateChange::reauthenticated, endpoint);
   {
     std::lock_guard lock(mutex);
     token = std::move(new_token);
@@ -371,7 +400,8 @@ bool Etcd3Client::Impl::refresh_topology(detail::RetryPolicy& policy) {
       }
       // Shuffled so that the clients of a cluster spread over its members.
       std::shuffle(urls.begin(), urls.end(), std::mt19937(std::random_device{}()));
-      if (endpoints.replace(std::move(urls))) switch_to(endpoints.preferred());
+      // replace() already moved the preference when the old one is gone: only announce it.
+      if (endpoints.replace(std::move(urls))) announce_switch(endpoints.preferred());
       return true;
     } catch (const AuthFailed&) {
       throw;
@@ -400,7 +430,46 @@ json Etcd3Client::Impl::execute(std::string_view path, const json& body, Resend 
   return execute(path, body.dump(), resend);
 }
 
+void Etcd3Client::Impl::note_failure(const std::string& endpoint, const std::string& message) {
+  std::lock_guard lock(mutex);
+  recent_failure = ClientFailure{message, endpoint, std::chrono::steady_clock::now()};
+}
+
 json Etcd3Client::Impl::execute(std::string_view path, const std::string& text, Resend resend, FastDecoder* fast) {
+  CallStats stats;
+  if (!options.metrics) {
+    // No observer: only a failure is remembered (for health()), at no cost on success.
+    try {
+      return execute_counted(path, text, resend, fast, stats);
+    } catch (const std::exception& e) {
+      note_failure(stats.endpoint, e.what());
+      throw;
+    }
+  }
+  RequestEvent event;
+  event.operation = detail::operation_for_path(path);
+  const auto started = std::chrono::steady_clock::now();
+  const auto finish = [&] {
+    event.duration = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    event.endpoint = stats.endpoint;
+    event.attempts = stats.attempts;
+    event.endpoint_switched = stats.switched;
+    detail::deliver_request(*options.metrics, event);
+  };
+  try {
+    json answer = execute_counted(path, text, resend, fast, stats);
+    finish();
+    return answer;
+  } catch (const std::exception& e) {
+    note_failure(stats.endpoint, e.what());
+    detail::classify_current_exception(event.outcome, event.code);
+    finish();
+    throw;
+  }
+}
+
+json Etcd3Client::Impl::execute_counted(std::string_view path, const std::string& text, Resend resend,
+                                        FastDecoder* fast, CallStats& stats) {
   const auto call_budget = budget();
   detail::RetryPolicy policy(call_budget);
   ensure_prefix(policy);
@@ -428,13 +497,15 @@ json Etcd3Client::Impl::execute(std::string_view path, const std::string& text, 
         current_token(&generation);
         try {
           const auto timeout = std::min(slice, std::max(policy.remaining(), milliseconds(1)));
+          ++stats.attempts;
           // Requests that may run twice are raced to the next endpoint when this one is silent.
           json answer = resend == Resend::safe && send_token && i + 1 < order.size()
                             ? attempt_raced(endpoint, std::span<const std::string>(order).subspan(i + 1), path, text,
                                             timeout, answered, fast)
                             : attempt(endpoint, path, text, timeout, send_token, fast);
           endpoints.mark_ok(answered);
-          if (answered != endpoints.preferred()) switch_to(answered);
+          if (answered != endpoints.preferred()) stats.switched = switch_to(answered);
+          if (options.metrics) stats.endpoint = answered;
           return answer;
         } catch (const Etcd3ClientError& e) {
           if (!is_token_error(e) || !has_credentials() || !send_token || reauthenticated) throw;
@@ -450,6 +521,7 @@ json Etcd3Client::Impl::execute(std::string_view path, const std::string& text, 
           continue;
         }
       } catch (const EtcdException& e) {
+        stats.endpoint = answered;
         const auto* client_error = dynamic_cast<const Etcd3ClientError*>(&e);
         // DeadlineExceeded usually means this member could not finish in time (no quorum behind
         // it, or our own Grpc-Timeout expired on a member that is cut off): as good as a timeout,
@@ -459,6 +531,7 @@ json Etcd3Client::Impl::execute(std::string_view path, const std::string& text, 
         // The member whose answer this is; when a raced copy answered, attempt_raced has already
         // noted that `endpoint` itself stayed silent.
         log(LogLevel::warning, "Request to server " + answered + " failed: " + e.what());
+        note_failure(answered, e.what());
         endpoints.mark_failed(answered);
         failed_this_round.push_back(answered);
         // A plain write that may have been applied must not be applied twice. "no leader"

@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "dcs/etcd3/cluster_info.hpp"
 #include "dcs/etcd3/config.hpp"
 #include "dcs/etcd3/errors.hpp"
+#include "dcs/etcd3/health.hpp"
 #include "dcs/etcd3/kv.hpp"
 #include "dcs/etcd3/lease.hpp"
 #include "dcs/etcd3/txn.hpp"
@@ -125,6 +127,9 @@ class DCS_EXPORT Etcd3Client {
   /// honouring for established watches (Patroni's REQUIRED vs WITHOUT_WATCHER_RESTART). Must not
   /// throw or block.
   void set_reauthentication_listener(std::function<void(bool watch_restart_needed)> listener);
+  /// The most recent failure of a unary request or of one of its attempts (kept for health
+  /// reports; a later success does not clear it); empty when none happened.
+  std::optional<ClientFailure> last_error() const;
 
   /// Identifies a listener added with add_endpoint_listener / add_reauthentication_listener.
   using ListenerId = std::uint64_t;

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "dcs/etcd3/metrics.hpp"
 #include "dcs/export.hpp"
 #include "dcs/observer.hpp"
 
@@ -73,6 +75,9 @@ struct Etcd3Options {
 
   /// Where the library's log lines go. Empty: nowhere.
   LogSink log_sink;
+  /// Receives request and state events (metrics.hpp). Null: none are produced. Shared, so one
+  /// observer can serve several Etcd3 objects; each keeps it alive while it runs.
+  std::shared_ptr<MetricsObserver> metrics;
 };
 
 /// Reads the `etcd3` section of a Patroni configuration (after Patroni has copied the global

@@ -16,6 +16,7 @@
 #include "dcs/abstract_dcs.hpp"
 #include "dcs/etcd3/client.hpp"
 #include "dcs/etcd3/config.hpp"
+#include "dcs/etcd3/health.hpp"
 #include "dcs/etcd3/kv_cache.hpp"
 #include "dcs/export.hpp"
 
@@ -43,6 +44,9 @@ class DCS_EXPORT Etcd3 final : public AbstractDCS {
   /// The watcher cache that serves get_cluster and wakes watch(); null in patronictl mode. Its
   /// health() is what a daemon exports.
   const KVCache* kv_cache() const noexcept;
+  /// A consistent-enough picture for a health endpoint: current endpoint, the cache's state and
+  /// age, the lease and its time to expiry, the last error. Cheap (no request); any thread.
+  Etcd3Health health() const;
 
  protected:
   std::vector<StoredKey> load_keys(const std::string& prefix) override;
