@@ -18,6 +18,8 @@ PACKAGES=(
   # also needs python3-etcd (only an alternative in patroni's Depends), dnspython, dateutil and
   # urllib3.
   patroni python3-etcd python3-dnspython python3-dateutil python3-urllib3
+  # the libFuzzer targets (scripts/fuzz.sh, the `fuzz` preset): clang and its fuzzer runtime
+  clang libclang-rt-14-dev
 )
 
 missing=()
