@@ -20,6 +20,8 @@ PACKAGES=(
   patroni python3-etcd python3-dnspython python3-dateutil python3-urllib3
   # bench/compare.sh draws its plots (docs/perf-*.png) with matplotlib.
   python3-matplotlib
+  # the libFuzzer targets (scripts/fuzz.sh, the `fuzz` preset): clang and its fuzzer runtime
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -26,6 +26,9 @@ for preset in asan-ubsan tsan; do
   ctest --preset "$preset" -j "$JOBS"
 done
 
+step "fuzz smoke (libFuzzer + ASan + UBSan, 30 s per target)"
+DCS_JOBS=$JOBS scripts/fuzz.sh --smoke
+
 step "API reference (Doxygen, warnings are errors)"
 cmake --build --preset release --target docs
 echo "docs: build/release/docs/html/index.html"

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -18,7 +19,10 @@ namespace {
 constexpr int kDefaultPort = 2379;
 
 std::string type_problem(const json& value, std::string_view expected) {
-  return "should be " + std::string(expected) + ", got " + std::string(value.type_name()) + " " + value.dump();
+  // A document built from YAML or by hand may hold strings that are not UTF-8: the strict dump
+  // would throw its own type_error instead of the ConfigError being built.
+  return "should be " + std::string(expected) + ", got " + std::string(value.type_name()) + " " +
+         value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 const json* field(const json& section, const char* key) {
@@ -37,7 +41,12 @@ std::optional<long long> get_integer(const json& section, const char* key) {
   const json* v = field(section, key);
   if (!v) return std::nullopt;
   if (v->is_number_integer()) return v->get<long long>();
-  if (v->is_number_float()) return static_cast<long long>(v->get<double>());  // Patroni: int(value)
+  if (v->is_number_float()) {
+    // Patroni: int(value). Outside long long (or inf, nan) the cast would be undefined behaviour.
+    const double d = v->get<double>();
+    if (std::isfinite(d) && d > -9.2e18 && d < 9.2e18) return static_cast<long long>(d);
+    throw ConfigError(key, type_problem(*v, "an integer in range"));
+  }
   if (v->is_string()) {
     const auto& s = v->get_ref<const std::string&>();
     long long out = 0;

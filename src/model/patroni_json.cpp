@@ -116,6 +116,9 @@ void write_value(std::string& out, const Json& value) {
 std::optional<nlohmann::json> parse_json(std::string_view text) noexcept {
   // Python's json.loads refuses a byte order mark; nlohmann would skip it.
   if (text.starts_with("\xEF\xBB\xBF")) return std::nullopt;
+  // nlohmann stops at a NUL byte as if the text ended there ("1\0junk" would read as 1); JSON
+  // text never holds one, and json.loads refuses it.
+  if (text.find('\0') != std::string_view::npos) return std::nullopt;
   if (json_nested_too_deep(text)) return std::nullopt;
   try {
     auto value = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);

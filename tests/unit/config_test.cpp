@@ -2,8 +2,10 @@
 // ConfigError naming the key for every invalid input.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <string>
 
 #include "dcs/errors.hpp"
@@ -237,6 +239,25 @@ TEST(ConfigTest, ValidateChecksEndpointsTimingsAndTlsFiles) {
   EXPECT_EQ(config_error_key([&] { validate(o); }), "key");
   std::remove(cert_only.c_str());
   std::remove(combined.c_str());
+}
+
+// Found by fuzz_yaml_config: a YAML file is not checked for UTF-8, and the message naming a value
+// of the wrong type printed it with nlohmann's strict dump, which threw type_error 316 instead.
+TEST(ConfigTest, WrongTypeHoldingInvalidUtf8IsStillAConfigError) {
+  EXPECT_THROW(parse_patroni_config(json{{"etcd3", "host\x97\xc5 k.pem"}}), ConfigError);
+  EXPECT_THROW(parse_etcd3_options(json{{"hosts", json{{"a\xff", 1}}}}), ConfigError);
+  EXPECT_THROW(parse_etcd3_options(json{{"host", "h"}, {"ttl", "\xc3"}}), ConfigError);
+}
+
+// Found by fuzz_config: a float integer setting is truncated as Python's int() does, but one
+// outside long long (1e300, inf from YAML's .inf) made the cast undefined behaviour.
+TEST(ConfigTest, FloatOutsideIntegerRangeIsAConfigError) {
+  EXPECT_EQ(parse_etcd3_options(json{{"host", "h"}, {"ttl", 30.7}}).ttl.count(), 30);
+  EXPECT_THROW(parse_etcd3_options(json{{"host", "h"}, {"ttl", 1e300}}), ConfigError);
+  EXPECT_THROW(parse_etcd3_options(json{{"host", "h"}, {"port", -1e19}}), ConfigError);
+  EXPECT_THROW(parse_etcd3_options(json{{"host", "h"}, {"loop_wait", std::numeric_limits<double>::infinity()}}),
+               ConfigError);
+  EXPECT_THROW(parse_etcd3_options(json{{"host", "h"}, {"loop_wait", std::nan("")}}), ConfigError);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <limits>
 #include <string>
+#include <string_view>
 
 #include "dcs/cluster.hpp"
 #include "model/patroni_json.hpp"
@@ -92,6 +93,18 @@ TEST(PatroniJson, ParseRefusesWhatPythonRefusesOrWeCannotWalk) {
       model::parse_json(std::string(model::kMaxJsonDepth + 1, '[') + std::string(model::kMaxJsonDepth + 1, ']')));
   // Brackets inside strings do not count.
   EXPECT_TRUE(model::parse_json("\"" + std::string(10000, '[') + "\""));
+}
+
+// Found by fuzz_cluster_values: nlohmann's parser takes a NUL byte for the end of the input, so a
+// stored value with a NUL and anything after it read as the JSON before the NUL, where Patroni's
+// json.loads refuses the whole value.
+TEST(PatroniJson, ParseRefusesTextWithNulBytes) {
+  using namespace std::string_view_literals;
+  EXPECT_FALSE(model::parse_json("67\0junk"sv));
+  EXPECT_FALSE(model::parse_json("{\"role\":\"primary\"}\0"sv));
+  EXPECT_FALSE(model::parse_json("\"a\0b\""sv));
+  EXPECT_EQ(ClusterConfig::from_node(3, "{\"ttl\":30}\0{"sv).modify_version, 0);
+  EXPECT_EQ(Status::from_node("67108864\0\0"sv).last_lsn, 0);
 }
 
 TEST(DeepCompare, ComparesKeysAtEveryLevelAndLeavesByText) {
