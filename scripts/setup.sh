@@ -38,6 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 JOBS=${DCS_JOBS:-$(nproc)}
-cmake --preset release >/dev/null
+# DCS_SETUP_BENCHMARKS=OFF (scripts/test.sh) leaves the benchmarks out of this build.
+cmake --preset release -DDCS_BUILD_BENCHMARKS="${DCS_SETUP_BENCHMARKS:-ON}" >/dev/null
 cmake --build --preset release -j "$JOBS"
 echo "setup: build/release is ready"
