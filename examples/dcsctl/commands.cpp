@@ -18,16 +18,6 @@ using dcs::Cluster;
 using nlohmann::json;
 using SteadyClock = std::chrono::steady_clock;
 
-void print(const std::string& text) {
-  std::fputs(text.c_str(), stdout);
-  std::fflush(stdout);
-}
-
-std::string timestamp() {
-  const double now = unix_now();
-  return format_iso8601_utc(now).substr(0, 19) + "Z";
-}
-
 // The group a command acts on when it needs exactly one: --group, else the coordinator.
 std::optional<int> single_group(const Context& ctx) {
   if (ctx.group) return ctx.group;
@@ -93,6 +83,15 @@ json parse_value(const std::string& text) {
 }
 
 }  // namespace
+
+void print(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
+}
+
+std::string timestamp() {
+  return format_iso8601_utc(unix_now()).substr(0, 19) + "Z";
+}
 
 int cmd_list(const Context& ctx) {
   const std::string format = format_of(ctx);

@@ -48,4 +48,9 @@ int cmd_watch(const Context& ctx);
 /// Prints Etcd3::health() of a passive connection (health_command.cpp).
 int cmd_health(const Context& ctx);
 
+/// Writes `text` to stdout and flushes it (a watching dcsctl is often piped).
+void print(const std::string& text);
+/// Now in UTC to the second, e.g. "2026-11-26T12:00:00Z".
+std::string timestamp();
+
 }  // namespace dcs_examples

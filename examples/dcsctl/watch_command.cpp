@@ -31,15 +31,6 @@ using namespace std::chrono_literals;
 constexpr auto kQuietPeriod = 30s;
 constexpr auto kRetryPause = 1s;
 
-void print(const std::string& text) {
-  std::fputs(text.c_str(), stdout);
-  std::fflush(stdout);
-}
-
-std::string timestamp() {
-  return format_iso8601_utc(unix_now()).substr(0, 19) + "Z";
-}
-
 // Ends the watch on SIGINT / SIGTERM or at the deadline. The signals are blocked in every thread
 // (before the library starts any) and taken by one thread with sigtimedwait, which then cancels
 // the stream: nothing runs in a signal handler.
