@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh [--seconds N] [--jobs J] [--smoke] [target...]
 #
 # Default: every target for 600 s, two at a time. --smoke: 30 s each (what scripts/test.sh
-# runs). Each target starts from its committed seeds (tests/fuzz/corpus/<target>) plus what
+# runs) with a fixed libFuzzer seed, so that a red CI run can be replayed; the long runs use
+# fresh seeds and do the exploring. Each target starts from its committed seeds (tests/fuzz/corpus/<target>) plus what
 # earlier runs found (build/fuzz/corpus/<target>, where new finds go); a crash, leak, timeout or
 # sanitizer report is kept under build/fuzz/artifacts/<target>/ and fails the run. Replay one
 # with: build/fuzz/tests/fuzz/<target> <artifact>. Logs: build/fuzz/logs/<target>.log.
@@ -14,12 +15,13 @@ cd "$(dirname "$0")/.."
 ALL_TARGETS=(fuzz_error_body fuzz_watch_stream fuzz_cluster_values fuzz_config fuzz_get_cluster fuzz_yaml_config)
 seconds=600
 jobs=2
+seed_args=()
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
-    --smoke) seconds=30; shift ;;
+    --smoke) seconds=30; seed_args=(-seed=20261126); shift ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
@@ -47,7 +49,7 @@ run_one() {
   # -timeout: one input may take at most 10 s (a hang is a bug too).
   "$binary" "$out/corpus/$target" "tests/fuzz/corpus/$target" \
     -max_total_time="$seconds" -max_len=4096 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$out/artifacts/$target/" >"$out/logs/$target.log" 2>&1
+    "${seed_args[@]}" -artifact_prefix="$out/artifacts/$target/" >"$out/logs/$target.log" 2>&1
 }
 
 summary() {

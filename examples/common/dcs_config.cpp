@@ -90,7 +90,23 @@ std::vector<OptionSpec> dcs_option_specs(DcsFlagSet set) {
   return specs;
 }
 
-json yaml_to_json(const YAML::Node& node) {
+namespace {
+
+// YAML aliases make the document a graph: an alias inside its own anchor is a cycle, and
+// aliases of aliases grow exponentially ("billion laughs"). Neither belongs in a configuration
+// file, so the walk stops at a depth and a node count far beyond any real one.
+constexpr int kMaxYamlDepth = 64;
+constexpr std::size_t kMaxYamlNodes = 100000;
+
+json yaml_to_json_walk(const YAML::Node& node, int depth, std::size_t& nodes) {
+  if (depth > kMaxYamlDepth) {
+    throw UsageError("the YAML nests deeper than " + std::to_string(kMaxYamlDepth) +
+                     " levels (an alias inside its own anchor?)");
+  }
+  if (++nodes > kMaxYamlNodes) {
+    throw UsageError("the YAML expands to more than " + std::to_string(kMaxYamlNodes) +
+                     " values (aliases of aliases?)");
+  }
   switch (node.Type()) {
     case YAML::NodeType::Null:
     case YAML::NodeType::Undefined:
@@ -100,16 +116,24 @@ json yaml_to_json(const YAML::Node& node) {
       return node.Tag() == "!" ? json(node.Scalar()) : plain_scalar(node.Scalar());
     case YAML::NodeType::Sequence: {
       json out = json::array();
-      for (const auto& item : node) out.push_back(yaml_to_json(item));
+      for (const auto& item : node) out.push_back(yaml_to_json_walk(item, depth + 1, nodes));
       return out;
     }
     case YAML::NodeType::Map: {
       json out = json::object();
-      for (const auto& item : node) out[item.first.as<std::string>()] = yaml_to_json(item.second);
+      for (const auto& item : node)
+        out[item.first.as<std::string>()] = yaml_to_json_walk(item.second, depth + 1, nodes);
       return out;
     }
   }
   return nullptr;
+}
+
+}  // namespace
+
+json yaml_to_json(const YAML::Node& node) {
+  std::size_t nodes = 0;
+  return yaml_to_json_walk(node, 0, nodes);
 }
 
 std::string json_to_yaml(const json& value) {

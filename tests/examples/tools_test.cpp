@@ -66,6 +66,24 @@ TEST(ExampleConfig, BadInputIsAUsageOrConfigError) {
   EXPECT_THROW(etcd3_options(json{{"ttl", -1}, {"etcd3", {{"hosts", "a:1"}}}}), dcs::ConfigError);
 }
 
+// Found by fuzz_yaml_config: an alias inside its own anchor made the reader recurse until the
+// stack overflowed.
+TEST(ExampleConfig, AnAliasInsideItsOwnAnchorIsAUsageError) {
+  EXPECT_THROW(yaml_to_json(YAML::Load("etcd3: &a {hosts: x, again: *a}\n")), UsageError);
+}
+
+TEST(ExampleConfig, AliasesThatExpandWithoutBoundAreAUsageError) {
+  std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int level = 1; level < 8; ++level) {
+    text += "a" + std::to_string(level) + ": &a" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i) text += (i ? ", *a" : "*a") + std::to_string(level - 1);
+    text += "]\n";
+  }
+  EXPECT_THROW(yaml_to_json(YAML::Load(text)), UsageError);
+  // A real document with aliases still reads.
+  EXPECT_EQ(yaml_to_json(YAML::Load("base: &b {ttl: 30}\nother: *b\n"))["other"]["ttl"], 30);
+}
+
 TEST(ExampleConfig, JsonRendersAsYamlThatReadsBack) {
   const json config = {
       {"ttl", 30}, {"postgresql", {{"parameters", {{"max_connections", 100}}}}}, {"text", "yes"}, {"list", {1, 2}}};
