@@ -251,7 +251,11 @@ std::string_view strip_ascii(std::string_view text) noexcept {
 }
 
 std::optional<int> citus_group(std::string_view text) noexcept {
-  if (text.empty() || (text.size() > 1 && text.front() == '0')) return std::nullopt;
+  // Patroni matches group names with ^(0|[1-9][0-9]*)$: no sign (from_chars would read "-0"
+  // as 0) and no leading zero.
+  if (text.empty() || text.front() < '0' || text.front() > '9' || (text.size() > 1 && text.front() == '0')) {
+    return std::nullopt;
+  }
   int group = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), group);
   if (ec != std::errc{} || ptr != text.data() + text.size() || group < 0) return std::nullopt;

@@ -181,3 +181,13 @@ TEST(PatroniVersion, ParsesDottedNumbers) {
 
 }  // namespace
 }  // namespace dcs
+
+// Found by fuzz_cluster_values: "-0" was read as Citus group 0. Patroni takes a group directory
+// only when its name matches ^(0|[1-9][0-9]*)$.
+TEST(PythonValues, CitusGroupNamesAreCanonicalDecimals) {
+  EXPECT_EQ(dcs::model::citus_group("0"), 0);
+  EXPECT_EQ(dcs::model::citus_group("12"), 12);
+  for (const char* name : {"-0", "-1", "+1", "01", "1a", " 1", ""}) {
+    EXPECT_FALSE(dcs::model::citus_group(name)) << "'" << name << "'";
+  }
+}
