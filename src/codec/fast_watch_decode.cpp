@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "codec/base64.hpp"
+#include "codec/simdjson_readers.hpp"
 
 namespace dcs::codec {
 
@@ -16,21 +17,13 @@ using namespace dcs::etcd3;
 // same names in an anonymous namespace of dcs::codec.
 namespace fast_watch_detail {
 
-using simdjson::dom::element;
-using simdjson::dom::element_type;
+using namespace simdjson_readers;
 
 namespace {
 
-// The field readers mirror json_fields.cpp (and fast_decode.cpp, whose readers are private to
-// it): null means absent (zero), int64 as string or number, booleans also as "true"/"false";
-// anything else leaves the road. Fields are read in document order and a repeated field
-// overwrites the earlier one, as the general decoder's JSON object keeps the last duplicate.
-
-struct OffRoad {};
-
-[[noreturn]] void off_road() {
-  throw OffRoad{};
-}
+// The field readers are codec/simdjson_readers.hpp's (shared with fast_decode.cpp). Fields are
+// read in document order and a repeated field overwrites the earlier one, as the general
+// decoder's JSON object keeps the last duplicate.
 
 // Only the watcher thread decodes watch messages: one parser and one padded copy per thread,
 // kept between messages so a steady stream allocates nothing here. Grown by a huge message
@@ -47,88 +40,11 @@ ThreadState& thread_state() {
   return state;
 }
 
-template <typename Int>
-Int integer(element value) {
-  switch (value.type()) {
-    case element_type::NULL_VALUE:
-      return 0;
-    case element_type::INT64: {
-      const std::int64_t i = value.get_int64().value_unsafe();
-      if constexpr (std::is_unsigned_v<Int>) {
-        if (i < 0) off_road();
-      }
-      return static_cast<Int>(i);
-    }
-    case element_type::UINT64: {
-      if constexpr (!std::is_unsigned_v<Int>) off_road();  // above INT64_MAX
-      return static_cast<Int>(value.get_uint64().value_unsafe());
-    }
-    case element_type::STRING: {
-      const std::string_view text = value.get_string().value_unsafe();
-      Int out{};
-      const auto* end = text.data() + text.size();
-      const auto [ptr, ec] = std::from_chars(text.data(), end, out);
-      if (text.empty() || ec != std::errc{} || ptr != end) off_road();
-      return out;
-    }
-    default:
-      off_road();
-  }
-}
-
-bool boolean(element value) {
-  switch (value.type()) {
-    case element_type::NULL_VALUE:
-      return false;
-    case element_type::BOOL:
-      return value.get_bool().value_unsafe();
-    case element_type::STRING: {
-      const std::string_view text = value.get_string().value_unsafe();
-      if (text == "true") return true;
-      if (text == "false") return false;
-      off_road();
-    }
-    default:
-      off_road();
-  }
-}
-
 void text(element value, std::string& out) {
   out.clear();
   if (value.type() == element_type::NULL_VALUE) return;
   if (value.type() != element_type::STRING) off_road();
   out = value.get_string().value_unsafe();
-}
-
-void bytes(element value, std::string& out) {
-  if (value.type() == element_type::NULL_VALUE) {
-    out.clear();
-    return;
-  }
-  if (value.type() != element_type::STRING || !base64_decode_into(value.get_string().value_unsafe(), out)) off_road();
-}
-
-simdjson::dom::object object_of(element value) {
-  simdjson::dom::object out;
-  if (value.get_object().get(out)) off_road();
-  return out;
-}
-
-ResponseHeader header(element value) {
-  ResponseHeader out;
-  if (value.type() == element_type::NULL_VALUE) return out;
-  for (const auto field : object_of(value)) {
-    if (field.key == "cluster_id") {
-      out.cluster_id = integer<std::uint64_t>(field.value);
-    } else if (field.key == "member_id") {
-      out.member_id = integer<std::uint64_t>(field.value);
-    } else if (field.key == "revision") {
-      out.revision = integer<std::int64_t>(field.value);
-    } else if (field.key == "raft_term") {
-      out.raft_term = integer<std::uint64_t>(field.value);
-    }
-  }
-  return out;
 }
 
 void key_value(element value, KeyValue& out) {
