@@ -187,6 +187,12 @@ struct DCS_EXPORT Cluster {
   std::optional<TimelineHistory> history;
   std::optional<nlohmann::json> failsafe;                 ///< the decoded `failsafe` value; nullopt if absent/invalid
   std::map<int, std::shared_ptr<const Cluster>> workers;  ///< Citus: worker groups (coordinator only)
+  /// Modification revision of the `status` key `status` was read from (0: none, or read from the
+  /// legacy `optime/leader`), and of the `failsafe` key. They identify the values, so a later read
+  /// with a `previous` view reuses the parsed forms while the keys have not moved. Not part of
+  /// the value: operator== ignores them.
+  std::int64_t status_version = 0;
+  std::int64_t failsafe_version = 0;
 
   /// Builds a cluster from the keys under one cluster path; `keys` are relative to it
   /// ("leader", "members/a"). Never throws on bad values: a field that cannot be read is empty.

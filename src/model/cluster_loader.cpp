@@ -56,11 +56,17 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
       cluster.history = TimelineHistory::from_node(n->version, n->value);
   }
 
-  // `status` wins whenever it exists, even unreadable; the legacy key is only a fallback.
-  if (const auto* n = node("status"))
-    cluster.status = Status::from_node(n->value);
-  else if (const auto* legacy = node("optime/leader"))
+  // `status` wins whenever it exists, even unreadable; the legacy key is only a fallback (and
+  // always parsed: it is rare, and it may share a revision with a `status` written beside it).
+  if (const auto* n = node("status")) {
+    if (previous && n->version != 0 && previous->status_version == n->version)
+      cluster.status = previous->status;
+    else
+      cluster.status = Status::from_node(n->value);
+    cluster.status_version = n->version;
+  } else if (const auto* legacy = node("optime/leader")) {
     cluster.status = Status::from_node(legacy->value);
+  }
 
   // Both lists are in key order, so the previous view is walked alongside.
   static const std::vector<MemberPtr> kNoMembers;
@@ -109,8 +115,13 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
   }
 
   if (const auto* n = node("failsafe")) {
-    // Any JSON at all (Patroni does not check the type); JSON null is the same as no value.
-    if (auto parsed = model::parse_json(n->value); parsed && !parsed->is_null()) cluster.failsafe = std::move(*parsed);
+    if (previous && n->version != 0 && previous->failsafe_version == n->version) {
+      cluster.failsafe = previous->failsafe;
+    } else if (auto parsed = model::parse_json(n->value); parsed && !parsed->is_null()) {
+      // Any JSON at all (Patroni does not check the type); JSON null is the same as no value.
+      cluster.failsafe = std::move(*parsed);
+    }
+    cluster.failsafe_version = n->version;
   }
   return cluster;
 }

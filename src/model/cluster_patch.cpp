@@ -69,6 +69,7 @@ bool patch_group(Cluster& cluster, const KeyIndex& keys, std::string_view prefix
   } else if (key == "status" || key == "optime/leader") {
     // `status` wins whenever it exists, even unreadable; the legacy key is only a fallback.
     const StoredKey* status = find(keys, prefix, "status");
+    cluster.status_version = status ? status->version : 0;  // 0 for the legacy key (cluster_loader.cpp)
     if (!status) status = find(keys, prefix, "optime/leader");
     cluster.status = status ? Status::from_node(status->value) : Status{};
   } else if (key == "failover") {
@@ -77,6 +78,7 @@ bool patch_group(Cluster& cluster, const KeyIndex& keys, std::string_view prefix
     cluster.sync = node ? SyncState::from_node(node->version, node->value) : SyncState{};
   } else if (key == "failsafe") {
     cluster.failsafe.reset();
+    cluster.failsafe_version = node ? node->version : 0;
     if (node) {
       if (auto parsed = parse_json(node->value); parsed && !parsed->is_null()) cluster.failsafe = std::move(*parsed);
     }

@@ -206,6 +206,39 @@ TEST(ClusterLoader, AReReadTakesNewValuesOfTheOtherKeysAndKeepsUnchangedOnes) {
   EXPECT_EQ(fresh.config->data["ttl"], 99);
 }
 
+TEST(ClusterLoader, StatusAndFailsafeAreReusedWhileTheirKeysDoNotMove) {
+  const auto before = Cluster::from_keys(healthy_cluster());
+  EXPECT_EQ(before.status_version, 22);
+  EXPECT_EQ(before.failsafe_version, 21);
+
+  // A revision identifies a value: under the same revisions the parsed values of the previous
+  // view are taken and the text is not read again (shown by text that changed under them).
+  auto keys = healthy_cluster();
+  keys[8].value = R"({"optime":1})";
+  keys[2].value = R"({"x":"y"})";
+  const auto same = Cluster::from_keys(keys, &before);
+  EXPECT_EQ(same.status, before.status);
+  EXPECT_EQ(same.failsafe, before.failsafe);
+
+  // New revisions are parsed again, a JSON null failsafe included (no value), and stay so.
+  keys[8] = {"status", R"({"optime":99})", 50, 0};
+  keys[2] = {"failsafe", "null", 51, 0};
+  const auto moved = Cluster::from_keys(keys, &same);
+  EXPECT_EQ(moved.status.last_lsn, 99);
+  EXPECT_FALSE(moved.failsafe);
+  EXPECT_EQ(moved.failsafe_version, 51);
+  EXPECT_EQ(moved, Cluster::from_keys(keys));
+  EXPECT_FALSE(Cluster::from_keys(keys, &moved).failsafe);
+
+  // The legacy optime/leader key is always parsed, even under the revision `status` had (one
+  // transaction may write both).
+  const std::vector<StoredKey> legacy{{"optime/leader", "77", 50, 0}};
+  const auto from_legacy = Cluster::from_keys(legacy, &moved);
+  EXPECT_EQ(from_legacy.status.last_lsn, 77);
+  EXPECT_EQ(from_legacy.status_version, 0);
+  EXPECT_EQ(from_legacy.failsafe_version, 0);
+}
+
 TEST(ClusterLoader, AMemberReboundToAnotherLeaseIsNotReused) {
   const auto before = Cluster::from_keys(healthy_cluster());
   auto keys = healthy_cluster();
