@@ -2,6 +2,8 @@
 //   - get_cluster served from the cache: batches of calls, median ns per call;
 //   - the watcher thread's CPU per event: another client rewrites member keys one at a time (each
 //     awaited before the next), CPU of the watcher thread (its per-thread CPU clock) / events;
+//     beside it the floor: a bare libcurl watch stream on the same prefix (RawWatchStream) that
+//     receives the same events at the same time, and its thread's CPU per event;
 //   - watch() wake latency: another client (a thread of its own, own connection) changes the
 //     leader key with random gaps of min_gap..max_gap ms, as Patroni's harness does; the HA thread
 //     loops on watch(None, 500 ms) like an HA loop between cycles. Per change: put start -> watch
@@ -28,6 +30,7 @@
 #include "bench_util.hpp"
 #include "cache_bench.hpp"
 #include "etcd_admin.hpp"
+#include "raw_watch_stream.hpp"
 
 namespace bench {
 namespace {
@@ -92,18 +95,30 @@ void await_events(const Etcd3& dcs, std::uint64_t events) {
 }
 
 // Watcher-thread CPU per member-key event: one member's data rewritten per event, awaited each.
-json measure_event_cost(Etcd3& dcs, EtcdAdmin& admin, const std::string& prefix, const std::vector<std::string>& names,
-                        std::int64_t lease, const std::set<long>& watcher, int events) {
+// A bare watch stream on the same prefix receives the same events meanwhile: its thread's CPU per
+// event is the floor (wake-up, poll, recv, HTTP chunking) that any watcher pays.
+json measure_event_cost(Etcd3& dcs, EtcdAdmin& admin, const std::string& endpoint, const std::string& prefix,
+                        const std::vector<std::string>& names, std::int64_t lease, const std::set<long>& watcher,
+                        int events) {
+  RawWatchStream floor(endpoint, prefix, current_revision(endpoint) + 1);
+  // Its set-up (connect, request, etcd's "created" answer) ends before the measured interval.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   std::mt19937 random(7);
   auto target = dcs.kv_cache()->health().events;
   std::map<long, std::int64_t> cpu_before;
   for (long tid : watcher) cpu_before[tid] = thread_cpu_ns(tid);
+  const std::int64_t floor_before = thread_cpu_ns(floor.thread_id());
   for (int i = 0; i < events; ++i) {
     const int m = static_cast<int>(random() % names.size());
     auto data = member_data(m + 1, m == 0 ? "master" : "replica", 67108960 + 16 * (i + 1));
     admin.put(prefix + "members/" + names[m], data.dump(), lease);
     await_events(dcs, ++target);
   }
+  if (!floor.await_events(static_cast<std::uint64_t>(events), std::chrono::seconds(10))) {
+    throw std::runtime_error("the raw watch stream saw " + std::to_string(floor.events()) + " of " +
+                             std::to_string(events) + " events " + floor.error());
+  }
+  const std::int64_t floor_used = std::max<std::int64_t>(0, thread_cpu_ns(floor.thread_id()) - floor_before);
   // The threads the Etcd3 started: the busiest over the events is the cache's; any other (a
   // helper thread of libcurl) is reported beside it.
   std::int64_t busiest = 0, others = 0;
@@ -112,10 +127,17 @@ json measure_event_cost(Etcd3& dcs, EtcdAdmin& admin, const std::string& prefix,
     others += std::min(used, busiest);
     busiest = std::max(used, busiest);
   }
+  const std::uint64_t floor_events = floor.events();
+  floor.stop();
+  const double watcher_us = static_cast<double>(busiest) / 1000.0 / events;
+  const double floor_us = static_cast<double>(floor_used) / 1000.0 / events;
   return {{"events", events},
           {"threads_started", watcher.size()},
-          {"watcher_cpu_us_per_event", static_cast<double>(busiest) / 1000.0 / events},
-          {"other_started_threads_cpu_us_per_event", static_cast<double>(others) / 1000.0 / events}};
+          {"watcher_cpu_us_per_event", watcher_us},
+          {"other_started_threads_cpu_us_per_event", static_cast<double>(others) / 1000.0 / events},
+          {"floor_cpu_us_per_event", floor_us},
+          {"watcher_over_floor_us_per_event", watcher_us - floor_us},
+          {"floor_events_seen", floor_events}};
 }
 
 struct Change {
@@ -189,8 +211,9 @@ json section_cache(const std::string& endpoint, double scale, const dcs::LogSink
   const std::int64_t lease = admin.lease_grant(3600);
   json out = json::object();
   std::printf("\nwatcher cache (KVCache): cached get_cluster, watcher CPU per event, put -> watch() latency\n");
-  std::printf("%-10s %14s %14s %20s %14s %14s %14s %14s\n", "members", "get_cluster ns", "p99 ns", "watcher us/event",
-              "watch p50 us", "watch p99 us", "ack->watch p50", "recv->watch p99");
+  std::printf("%-10s %14s %14s %20s %16s %14s %14s %14s %14s\n", "members", "get_cluster ns", "p99 ns",
+              "watcher us/event", "floor us/event", "watch p50 us", "watch p99 us", "ack->watch p50",
+              "recv->watch p99");
   for (const auto& [members, gc_batches] : std::vector<std::pair<int, int>>{{3, 2000}, {100, 2000}, {1000, 1000}}) {
     const std::string scope = "libdcs-bench-cache-" + std::to_string(members), prefix = "/service/" + scope + "/";
     const auto names = admin.populate_cluster(scope, members, lease);
@@ -215,13 +238,14 @@ json section_cache(const std::string& endpoint, double scale, const dcs::LogSink
       }
 
       entry["get_cluster_cached"] = measure_get_cluster(dcs, static_cast<std::size_t>(members), scaled(gc_batches));
-      entry["watcher_event"] = measure_event_cost(dcs, admin, prefix, names, lease, watcher, scaled(500));
+      entry["watcher_event"] = measure_event_cost(dcs, admin, endpoint, prefix, names, lease, watcher, scaled(500));
       entry["watch"] = measure_watch(dcs, endpoint, prefix, scaled(1000), 10, 30);
       const auto& w = entry["watch"];
-      std::printf("%-10d %14.0f %14.0f %20.1f %14.1f %14.1f %14.1f %14.1f\n", members,
+      std::printf("%-10d %14.0f %14.0f %20.1f %16.1f %14.1f %14.1f %14.1f %14.1f\n", members,
                   entry["get_cluster_cached"]["median_ns"].get<double>(),
                   entry["get_cluster_cached"]["p99_ns"].get<double>(),
                   entry["watcher_event"]["watcher_cpu_us_per_event"].get<double>(),
+                  entry["watcher_event"]["floor_cpu_us_per_event"].get<double>(),
                   w["since_put_sent"].value("median_us", 0.0), w["since_put_sent"].value("p99_us", 0.0),
                   w["since_put_ack"].value("median_us", 0.0), w["since_event_reached_watcher"].value("p99_us", 0.0));
       std::fflush(stdout);
