@@ -101,7 +101,8 @@ def cache_section(L, misses, cache, pgc, pwatch):
           'libdcs: `dcs_bench --section cache` (get_cluster in batches of 100 calls; watcher CPU = the cache '
           'thread\'s own CPU clock over member-key rewrites by another client, one event at a time; its floor = '
           'the CPU clock of a bare libcurl watch stream on the same prefix that receives the same events meanwhile '
-          'and only counts them, i.e. the wake-up and poll/recv cost any watcher pays; watch(): a '
+          'and only counts them, i.e. the wake-up and poll/recv cost any watcher pays (means over the run; the '
+          'per-event median of watcher minus floor is the steadier figure on a busy machine); watch(): a '
           'writer thread on its own connection changes the leader key every 10-30 ms while the HA thread loops on '
           'watch(None, 500 ms), "event reached the watcher" = the cache\'s last contact, taken when its thread '
           'received the message). Patroni: `patroni_dcs_bench.py getcluster` (its KVCache) and `watch` (3 members, '
@@ -125,6 +126,9 @@ def cache_section(L, misses, cache, pgc, pwatch):
         # The floor (a bare watch stream on the same prefix, same events) is absent from older runs.
         floor, over = we.get('floor_cpu_us_per_event'), we.get('watcher_over_floor_us_per_event')
         cell = us(ev) if floor is None else '{} (floor {}, over floor {})'.format(us(ev), us(floor), signed_us(over))
+        if we.get('watcher_over_floor_us_per_event_median') is not None:
+            cell = cell[:-1] + '; per-event median over floor {})'.format(
+                signed_us(we['watcher_over_floor_us_per_event_median']))
         L.append('| watcher CPU per event (member key rewritten), µs | {} | {} | - | - |'.format(k, cell))
         if k == '1000' and ev > CACHE_EVENT_TARGET_US:
             misses.append('watcher CPU per event at 1000 members: {:.1f} µs, target {} µs{}'.format(
