@@ -63,6 +63,13 @@ def us(v):
     return '{:.1f}'.format(v) if v < 100 else '{:.0f}'.format(v)
 
 
+def signed_us(v):
+    """us() for a difference, which noise can make negative."""
+    if v is None:
+        return '-'
+    return '-' + us(-v) if v < 0 else us(v)
+
+
 def med(st):
     return st.get('median_us') if st and st.get('n') else None
 
@@ -92,7 +99,10 @@ def cache_section(L, misses, cache, pgc, pwatch):
         return
     L += ['', '## Watcher cache (KVCache)', '',
           'libdcs: `dcs_bench --section cache` (get_cluster in batches of 100 calls; watcher CPU = the cache '
-          'thread\'s own CPU clock over member-key rewrites by another client, one event at a time; watch(): a '
+          'thread\'s own CPU clock over member-key rewrites by another client, one event at a time; its floor = '
+          'the CPU clock of a bare libcurl watch stream on the same prefix that receives the same events meanwhile '
+          'and only counts them, i.e. the wake-up and poll/recv cost any watcher pays (means over the run; the '
+          'per-event median of watcher minus floor is the steadier figure on a busy machine); watch(): a '
           'writer thread on its own connection changes the leader key every 10-30 ms while the HA thread loops on '
           'watch(None, 500 ms), "event reached the watcher" = the cache\'s last contact, taken when its thread '
           'received the message). Patroni: `patroni_dcs_bench.py getcluster` (its KVCache) and `watch` (3 members, '
@@ -111,11 +121,19 @@ def cache_section(L, misses, cache, pgc, pwatch):
         e = cache.get(k)
         if not e:
             continue
-        ev = e['watcher_event']['watcher_cpu_us_per_event']
-        L.append('| watcher CPU per event (member key rewritten), µs | {} | {} | - | - |'.format(k, us(ev)))
+        we = e['watcher_event']
+        ev = we['watcher_cpu_us_per_event']
+        # The floor (a bare watch stream on the same prefix, same events) is absent from older runs.
+        floor, over = we.get('floor_cpu_us_per_event'), we.get('watcher_over_floor_us_per_event')
+        cell = us(ev) if floor is None else '{} (floor {}, over floor {})'.format(us(ev), us(floor), signed_us(over))
+        if we.get('watcher_over_floor_us_per_event_median') is not None:
+            cell = cell[:-1] + '; per-event median over floor {})'.format(
+                signed_us(we['watcher_over_floor_us_per_event_median']))
+        L.append('| watcher CPU per event (member key rewritten), µs | {} | {} | - | - |'.format(k, cell))
         if k == '1000' and ev > CACHE_EVENT_TARGET_US:
-            misses.append('watcher CPU per event at 1000 members: {:.1f} µs, target {} µs'.format(
-                ev, CACHE_EVENT_TARGET_US))
+            misses.append('watcher CPU per event at 1000 members: {:.1f} µs, target {} µs{}'.format(
+                ev, CACHE_EVENT_TARGET_US, '' if floor is None else
+                ' (bare watch stream floor {:.1f} µs, over floor {:.1f} µs)'.format(floor, over)))
     psent = pwatch.get('watch() returned since put sent')
     for k in ('3', '100', '1000'):
         w = (cache.get(k) or {}).get('watch')
