@@ -52,7 +52,7 @@ json group_json(const Cluster& cluster) {
   json out = json::object();
   out["leader"] = cluster.leader ? json(cluster.leader_name()) : json(nullptr);
   json members = json::array();
-  std::vector<dcs::MemberPtr> sorted = cluster.members;
+  std::vector<dcs::MemberPtr> sorted = cluster.members.items();
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a->name < b->name; });
   for (const auto& m : sorted) {
     json member = {{"name", m->name},

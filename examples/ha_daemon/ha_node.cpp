@@ -392,7 +392,7 @@ bool HaNode::is_healthiest_node(const Cluster& cluster) const {
       if (cluster.sync.matches(m->name, true)) members.push_back(m);
     }
   } else {
-    members = cluster.members;
+    members = cluster.members.items();
   }
 
   if (cluster.last_lsn() - lsn_ > maximum_lag_on_failover(cluster)) {

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dcs/export.hpp"
+#include "dcs/member_list.hpp"
 
 namespace dcs {
 
@@ -169,11 +170,6 @@ struct DCS_EXPORT Status {
   friend bool operator==(const Status&, const Status&) = default;
 };
 
-/// Members are shared between snapshots: a view built after one member key changed holds the
-/// same Member objects as the view before for every other member, so building it stays cheap
-/// with thousands of members (Patroni's Cluster also holds references to Member objects).
-using MemberPtr = std::shared_ptr<const Member>;
-
 /// Everything one read of a cluster found. Immutable once built: get_cluster hands out
 /// std::shared_ptr<const Cluster> snapshots that stay valid while the store moves on.
 struct DCS_EXPORT Cluster {
@@ -181,7 +177,7 @@ struct DCS_EXPORT Cluster {
   std::optional<ClusterConfig> config;
   std::optional<Leader> leader;
   Status status;
-  std::vector<MemberPtr> members;  ///< in key order; never null
+  MemberList members;  ///< in key order; never null; storage shared with the views it was built from
   std::optional<Failover> failover;
   SyncState sync;
   std::optional<TimelineHistory> history;

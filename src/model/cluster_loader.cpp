@@ -69,7 +69,7 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
   }
 
   // Both lists are in key order, so the previous view is walked alongside.
-  static const std::vector<MemberPtr> kNoMembers;
+  static const MemberList kNoMembers;
   const auto& previous_members = previous ? previous->members : kNoMembers;
   cluster.members.reserve(nodes.size());  // an upper bound: no regrowth on the way
   auto reusable = previous_members.begin();

@@ -44,7 +44,7 @@ void patch_member(Cluster& cluster, const StoredKey* node, std::string_view name
     auto member =
         std::make_shared<const Member>(Member::from_node(node->version, std::string(name), node->session, node->value));
     if (present) {
-      *it = std::move(member);
+      members.replace(it, std::move(member));
     } else {
       members.insert(it, std::move(member));
     }

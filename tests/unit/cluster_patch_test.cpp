@@ -130,5 +130,32 @@ TEST(ClusterPatch, UnchangedMembersAreSharedWithThePreviousView) {
   EXPECT_EQ(after->members[1]->state(), "stopped");
 }
 
+TEST(ClusterPatch, ALeaderChangeLeavesTheMemberListShared) {
+  // With thousands of members, a leader change on a view a reader still holds must not copy
+  // them: the new view shares the previous view's list; a member change copies it once.
+  KeyIndex keys;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string key = "members/m" + std::to_string(1000 + i);
+    keys[key] = StoredKey{key, R"({"state":"running"})", 10 + i, 0};
+  }
+  keys["leader"] = StoredKey{"leader", "m1000", 5000, 7};
+  std::shared_ptr<const Cluster> view = model::build_cluster(keys, false);
+  const auto held = view;  // a reader's snapshot
+
+  keys["leader"] = StoredKey{"leader", "m1001", 5001, 8};
+  model::apply_key_change_in_place(view, keys, "leader", false);
+  ASSERT_NE(view, held) << "the reader's snapshot is not patched";
+  EXPECT_EQ(view->leader_name(), "m1001");
+  EXPECT_EQ(held->leader_name(), "m1000");
+  EXPECT_TRUE(view->members.shares_storage_with(held->members));
+
+  keys["members/m1500"] = StoredKey{"members/m1500", R"({"state":"stopped"})", 5002, 0};
+  model::apply_key_change_in_place(view, keys, "members/m1500", false);
+  EXPECT_FALSE(view->members.shares_storage_with(held->members));
+  EXPECT_EQ(view->get_member("m1500")->state(), "stopped");
+  EXPECT_EQ(held->get_member("m1500")->state(), "running");
+  EXPECT_EQ(*view, Cluster::from_keys(as_list(keys)));
+}
+
 }  // namespace
 }  // namespace dcs
