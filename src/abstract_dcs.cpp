@@ -7,6 +7,7 @@
 // call back into the public API.
 #include "dcs/abstract_dcs.hpp"
 
+#include <algorithm>
 #include <exception>
 
 #include "dcs/errors.hpp"
@@ -111,7 +112,25 @@ std::shared_ptr<const Cluster> AbstractDCS::load_cluster(const std::shared_ptr<c
         Cluster::from_citus_keys(relative_to(load_keys(prefix), prefix), previous.get()));
   }
   const auto prefix = client_path("");
-  return std::make_shared<const Cluster>(Cluster::from_keys(relative_to(load_keys(prefix), prefix), previous.get()));
+  auto keys = relative_to(load_keys(prefix), prefix);
+  if (previous && same_keys_as_last_read(keys, previous)) return previous;
+  auto view = std::make_shared<const Cluster>(Cluster::from_keys(keys, previous.get()));
+  std::lock_guard lock(mutex_);
+  last_read_keys_ = std::move(keys);  // only names, versions and sessions are compared later
+  last_read_view_ = view;
+  return view;
+}
+
+bool AbstractDCS::same_keys_as_last_read(const std::vector<StoredKey>& keys,
+                                         const std::shared_ptr<const Cluster>& previous) const {
+  // Idle clusters are read again and again unchanged (members skip writes that change nothing):
+  // then the view is the one built before, not a copy of it, and get_cluster takes its
+  // unchanged-view path. A version 0 does not identify a value: such a read is always built.
+  std::lock_guard lock(mutex_);
+  if (previous != last_read_view_ || keys.size() != last_read_keys_.size()) return false;
+  return std::equal(keys.begin(), keys.end(), last_read_keys_.begin(), [](const StoredKey& a, const StoredKey& b) {
+    return a.version != 0 && a.version == b.version && a.session == b.session && a.key == b.key;
+  });
 }
 
 std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {

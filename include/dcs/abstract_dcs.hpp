@@ -151,8 +151,10 @@ class DCS_EXPORT AbstractDCS {
   /// Every key under `prefix` (absolute keys). Throws DCSError when the store cannot be read.
   virtual std::vector<StoredKey> load_keys(const std::string& prefix) = 0;
   /// The whole cluster (cluster_prefix()) for get_cluster. The default reads it with load_keys,
-  /// reusing the members of `previous` (the last view loaded) that did not change; a backend
-  /// with a watcher cache overrides it to hand out the cache's snapshot without any I/O.
+  /// reusing the members of `previous` (the last view loaded) that did not change, and hands
+  /// `previous` itself back when every key came back at the version and session it was built
+  /// from (a version identifies a value); a backend with a watcher cache overrides it to hand
+  /// out the cache's snapshot without any I/O.
   virtual std::shared_ptr<const Cluster> load_cluster(const std::shared_ptr<const Cluster>& previous);
   virtual bool do_attempt_to_acquire_leader() = 0;
   virtual bool do_take_leader() = 0;
@@ -179,6 +181,9 @@ class DCS_EXPORT AbstractDCS {
   virtual void on_retry_timeout_changed(std::chrono::seconds /*retry_timeout*/) {}
 
  private:
+  /// `keys` (a fresh read) are those `previous` was built from: same names, versions, sessions.
+  bool same_keys_as_last_read(const std::vector<StoredKey>& keys, const std::shared_ptr<const Cluster>& previous) const;
+
   DCSSettings settings_;
   std::shared_ptr<const Clock> clock_;
   std::string base_path_;
@@ -193,6 +198,10 @@ class DCS_EXPORT AbstractDCS {
   nlohmann::json last_status_;    // last status read or written (null: none)
   nlohmann::json last_failsafe_;  // last failsafe read or written (null: none)
   std::optional<std::int64_t> last_leader_optime_;
+  // The keys (names, versions, sessions; values may be left undecoded) the default load_cluster
+  // last built `last_read_view_` from: a read that finds exactly these hands that view back.
+  std::vector<StoredKey> last_read_keys_;
+  std::shared_ptr<const Cluster> last_read_view_;
 };
 
 }  // namespace dcs

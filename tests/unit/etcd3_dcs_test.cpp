@@ -774,5 +774,36 @@ TEST_F(Etcd3DcsTest, DirectReadDoesNotDecodeAMemberAgainAtTheSameRevisionAndLeas
   EXPECT_EQ(second->members[0], first->members[0]);
 }
 
+TEST_F(Etcd3DcsTest, ADirectReadThatFindsEveryKeyAsBeforeHandsBackTheSameView) {
+  const auto answer = [](std::int64_t config_revision, std::int64_t leader_lease) {
+    return range_of({kv("/patroni/test/config", R"({"ttl":30})", config_revision, 0),
+                     kv("/patroni/test/leader", "bar", 7, leader_lease),
+                     kv("/patroni/test/members/bar", R"({"version":"1.6.5"})", 6, 77),
+                     kv("/patroni/test/status", R"({"optime":67108864})", 8, 0)});
+  };
+  server.answer("/v3/kv/range", 200, answer(3, 77));
+  auto dcs = make();
+  const auto first = dcs->get_cluster();
+  EXPECT_EQ(dcs->get_cluster(), first) << "nothing moved: the view already built";
+  EXPECT_EQ(dcs->cluster(), first);
+
+  server.answer("/v3/kv/range", 200, answer(9, 77));  // config rewritten
+  const auto second = dcs->get_cluster();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second->config->version, 9);
+  server.answer("/v3/kv/range", 200, answer(9, 78));  // the leader key bound to another lease
+  const auto third = dcs->get_cluster();
+  EXPECT_NE(third, second);
+  EXPECT_EQ(third->leader->session, 78);
+  server.answer("/v3/kv/range", 200,
+                range_of({kv("/patroni/test/config", R"({"ttl":30})", 9, 0), kv("/patroni/test/leader", "bar", 7, 78),
+                          kv("/patroni/test/members/bar", R"({"version":"1.6.5"})", 6, 77)}));
+  const auto fourth = dcs->get_cluster();  // status deleted
+  EXPECT_NE(fourth, third);
+  EXPECT_TRUE(fourth->status.is_empty());
+  auto fresh = make();
+  EXPECT_EQ(*fresh->get_cluster(), *fourth);
+}
+
 }  // namespace
 }  // namespace dcs::etcd3
