@@ -142,6 +142,14 @@ def op_figures(dcs_runs, pat_runs):
         keys = next((dig(r, 'getcluster', size, 'keys') for r in dcs_runs if dig(r, 'getcluster', size, 'keys')), '?')
         rows.append(('get_cluster direct (patronictl), {} members ({} keys)'.format(size, keys),
                      {'raw': raw, 'libdcs': lib, 'Patroni': pat}, 'gc' + size))
+        # The same read with one member rewritten before each (libdcs builds a new view each time;
+        # Patroni always rebuilds, so its unchanged figure above stands for both).
+        moved = size + '_one_member_rewritten'
+        raw = pad([dig(r, 'getcluster', moved, 'raw', 'median_us') for r in dcs_runs])
+        lib = pad([dig(r, 'getcluster', moved, 'dcs', 'median_us') for r in dcs_runs])
+        if any(v is not None for v in lib):
+            rows.append(('get_cluster direct, {} members, one member rewritten before each read'.format(size),
+                         {'raw': raw, 'libdcs': lib, 'Patroni': pad([])}, 'moved' + size))
     for key, label in OPS:
         raw = pad([dig(r, 'ops', key, 'raw', 'median_us') for r in dcs_runs])
         lib = pad([dig(r, 'ops', key, 'dcs', 'median_us') for r in dcs_runs])
@@ -165,7 +173,7 @@ def request_names(dcs_runs):
         for size in SIZES:
             v = dig(r, 'getcluster', size, 'requests')
             if v:
-                out['gc' + size] = v
+                out['gc' + size] = out['moved' + size] = v
         for key, _ in OPS:
             v = dig(r, 'ops', key, 'requests')
             if v:

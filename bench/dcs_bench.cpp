@@ -48,6 +48,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -467,6 +468,24 @@ json section_getcluster() {
     j["members"] = members;
     j["keys"] = keys;
     out[std::to_string(members)] = j;
+
+    // The same read when the cluster moved since the last one: a member (picked at random) is
+    // rewritten ahead of each side, as a busy cluster's touch_member does, so libdcs builds a
+    // new view every time instead of handing back the unchanged one.
+    std::mt19937 random(11);
+    std::int64_t lsn = 67108960;
+    spec.before = [&] {
+      const auto m = static_cast<int>(random() % names.size());
+      admin.put(p + "members/" + names[static_cast<std::size_t>(m)],
+                bench::member_data(m + 1, m == 0 ? "master" : "replica", lsn += 16).dump(), member_lease);
+    };
+    spec.n = std::max(5, scaled(base_n) / 2);
+    auto moved = paired(std::to_string(members) + " members, one rewritten before each read", raw, calls, spec);
+    print_row(moved);
+    auto jm = result_json(moved);
+    jm["members"] = members;
+    jm["keys"] = keys;
+    out[std::to_string(members) + "_one_member_rewritten"] = jm;
     admin.remove_prefix(p);
   }
   out["raw_connects"] = raw.connects();
