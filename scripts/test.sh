@@ -41,6 +41,8 @@ step "clang-format check"
 git ls-files '*.hpp' '*.cpp' | xargs clang-format --dry-run --Werror
 echo "formatting is clean"
 
+# Both sanitizer presets are clang builds: GoogleTest-heavy code at -O0 compiles in about half
+# GCC's time (docs/ARCHITECTURE.md, "Build and tests").
 for preset in asan-ubsan tsan; do
   step "tests under $preset"
   cmake --preset "$preset" >/dev/null
