@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (the `fuzz` preset: clang, ASan + UBSan) and runs them.
 #
-#   scripts/fuzz.sh [--seconds N] [--jobs J] [--smoke] [target...]
+#   scripts/fuzz.sh [--seconds N] [--jobs J] [--smoke] [--preset P] [target...]
 #
 # Default: every target for 600 s, two at a time. --smoke: 30 s each (what scripts/test.sh
 # runs) with a fixed libFuzzer seed, so that a red CI run can be replayed; the long runs use
@@ -9,6 +9,9 @@
 # earlier runs found (build/fuzz/corpus/<target>, where new finds go); a crash, leak, timeout or
 # sanitizer report is kept under build/fuzz/artifacts/<target>/ and fails the run. Replay one
 # with: build/fuzz/tests/fuzz/<target> <artifact>. Logs: build/fuzz/logs/<target>.log.
+# --preset asan-ubsan (scripts/test.sh): the targets of the asan-ubsan build (clang, which also
+# builds them), so CI compiles the library once for tests and fuzzing; build/fuzz becomes
+# build/asan-ubsan in the paths above. Default: the `fuzz` preset (targets only, -O1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,13 +19,15 @@ ALL_TARGETS=(fuzz_error_body fuzz_watch_stream fuzz_cluster_values fuzz_config f
 seconds=600
 jobs=2
 seed_args=()
+preset=fuzz
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds=$2; shift 2 ;;
     --jobs) jobs=$2; shift 2 ;;
     --smoke) seconds=30; seed_args=(-seed=20261126); shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --preset) preset=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("$1"); shift ;;
   esac
@@ -34,11 +39,11 @@ if command -v ccache >/dev/null && [ -z "${CMAKE_CXX_COMPILER_LAUNCHER:-}" ]; th
   export CMAKE_CXX_COMPILER_LAUNCHER=ccache
 fi
 started=$(date +%s)
-cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz -j "${DCS_JOBS:-$(nproc)}" -- --no-print-directory >/dev/null
-echo "fuzz: targets built in $(( $(date +%s) - started )) s"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" --target fuzzers -j "${DCS_JOBS:-$(nproc)}" -- --no-print-directory >/dev/null
+echo "fuzz: targets built in $(( $(date +%s) - started )) s (build/$preset)"
 
-out=build/fuzz
+out=build/$preset
 mkdir -p "$out/logs"
 run_one() {
   local target=$1

@@ -40,5 +40,9 @@ fi
 JOBS=${DCS_JOBS:-$(nproc)}
 # DCS_SETUP_BENCHMARKS=OFF (scripts/test.sh) leaves the benchmarks out of this build.
 cmake --preset release -DDCS_BUILD_BENCHMARKS="${DCS_SETUP_BENCHMARKS:-ON}" >/dev/null
-cmake --build --preset release -j "$JOBS"
+# DCS_SETUP_TARGETS="dcs ha_daemon" (scripts/test.sh) builds only those targets: CI needs the
+# library (install check) and ha_daemon (torture), not the other examples. Default: everything.
+targets=()
+for t in ${DCS_SETUP_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build --preset release -j "$JOBS" "${targets[@]}"
 echo "setup: build/release is ready"
