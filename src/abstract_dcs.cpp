@@ -113,10 +113,13 @@ std::shared_ptr<const Cluster> AbstractDCS::load_cluster(const std::shared_ptr<c
   }
   const auto prefix = client_path("");
   auto keys = relative_to(load_keys(prefix), prefix);
-  if (previous && same_keys_as_last_read(keys, previous)) return previous;
-  auto view = std::make_shared<const Cluster>(Cluster::from_keys(keys, previous.get()));
+  const bool unchanged = previous && same_keys_as_last_read(keys, previous);
+  auto view = unchanged ? previous : std::make_shared<const Cluster>(Cluster::from_keys(keys, previous.get()));
   std::lock_guard lock(mutex_);
-  last_read_keys_ = std::move(keys);  // only names, versions and sessions are compared later
+  // Only names, versions and sessions are compared later. An equal list is swapped in too: the
+  // older one is freed instead, so a large read does not free the top of the heap on every call
+  // (glibc would hand it back to the kernel and fault it in again on the next read).
+  last_read_keys_ = std::move(keys);
   last_read_view_ = view;
   return view;
 }
