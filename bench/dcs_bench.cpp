@@ -18,6 +18,8 @@
 //   profile     only libdcs's busy HA cycles (for perf record).
 //   profile-getcluster  only get_cluster direct reads of --members N (default 100) members,
 //               200 x scale of them; for callgrind with --toggle-collect='dcs::AbstractDCS::get_cluster()'.
+//               --rewrite puts one member (untimed, at random) before each read, so every read
+//               builds a new view; the CPU printed is then the reading thread's around get_cluster.
 //   cache       the watcher cache at 3 / 100 / 1000 members: cached get_cluster, watcher CPU per
 //               event, put -> watch() latency (cache_bench.cpp).
 //
@@ -77,6 +79,7 @@ struct Options {
   std::string floor_exe;
   bool show_requests = false;  // print every recorded request body
   int members = 100;           // profile-getcluster
+  bool rewrite = false;        // profile-getcluster: one member rewritten (untimed) before each read
 };
 
 Options g_options;
@@ -633,20 +636,36 @@ json section_profile_getcluster() {
   const int members = g_options.members;
   const std::string scope = "libdcs-bench-pgc-" + std::to_string(members), p = "/service/" + scope + "/";
   admin.remove_prefix(p);
-  admin.populate_cluster(scope, members, member_lease);
+  const auto names = admin.populate_cluster(scope, members, member_lease);
   Etcd3 ctl(dcs_options(g_options.endpoint, scope, "libdcs-bench-ctl", true));
   const int n = scaled(200);
   int failures = 0;
+  std::mt19937 random(11);
+  std::int64_t lsn = 67108960;
+  double read_cpu = 0;
   const auto c0 = bench::cpu_time();
   for (int i = 0; i < n; ++i) {
+    if (g_options.rewrite) {
+      const auto m = static_cast<std::size_t>(random() % names.size());
+      admin.put(p + "members/" + names[m],
+                bench::member_data(static_cast<int>(m) + 1, m == 0 ? "master" : "replica", lsn += 16).dump(),
+                member_lease);
+    }
+    const double r0 = bench::thread_cpu_seconds();
     const auto c = ctl.get_cluster();
+    read_cpu += bench::thread_cpu_seconds() - r0;
     failures += !(c && c->members.size() == static_cast<std::size_t>(members));
   }
   const auto cpu = bench::cpu_time() - c0;
-  std::printf("profile-getcluster: %d members, %d get_cluster calls, %.1f us CPU each, failures %d\n", members, n,
-              cpu.total() * 1e6 / n, failures);
+  const double per_call = (g_options.rewrite ? read_cpu : cpu.total()) * 1e6 / n;
+  std::printf("profile-getcluster: %d members, %d get_cluster calls%s, %.1f us CPU each, failures %d\n", members, n,
+              g_options.rewrite ? " (one member rewritten before each)" : "", per_call, failures);
   admin.remove_prefix(p);
-  return {{"members", members}, {"calls", n}, {"cpu_us_per_call", cpu.total() * 1e6 / n}, {"failures", failures}};
+  return {{"members", members},
+          {"calls", n},
+          {"rewrite", g_options.rewrite},
+          {"cpu_us_per_call", per_call},
+          {"failures", failures}};
 }
 
 // Runs `exe url` and returns the last line it printed.
@@ -742,7 +761,7 @@ void usage(const char* argv0) {
   std::fprintf(
       stderr,
       "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile|profile-getcluster|cache[,...] "
-      "[--scale F] [--members N] [--floor-exe PATH] [--show-requests]\n",
+      "[--scale F] [--members N] [--rewrite] [--floor-exe PATH] [--show-requests]\n",
       argv0);
 }
 
@@ -763,6 +782,8 @@ int main(int argc, char** argv) {
       g_options.floor_exe = argv[++i];
     } else if (arg == "--members" && has_value) {
       g_options.members = std::atoi(argv[++i]);
+    } else if (arg == "--rewrite") {
+      g_options.rewrite = true;
     } else if (arg == "--show-requests") {
       g_options.show_requests = true;
     } else {

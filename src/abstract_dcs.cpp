@@ -112,28 +112,41 @@ std::shared_ptr<const Cluster> AbstractDCS::load_cluster(const std::shared_ptr<c
         Cluster::from_citus_keys(relative_to(load_keys(prefix), prefix), previous.get()));
   }
   const auto prefix = client_path("");
-  auto keys = relative_to(load_keys(prefix), prefix);
-  const bool unchanged = previous && same_keys_as_last_read(keys, previous);
-  auto view = unchanged ? previous : std::make_shared<const Cluster>(Cluster::from_keys(keys, previous.get()));
-  std::lock_guard lock(mutex_);
-  // Only names, versions and sessions are compared later. An equal list is swapped in too: the
-  // older one is freed instead, so a large read does not free the top of the heap on every call
-  // (glibc would hand it back to the kernel and fault it in again on the next read).
-  last_read_keys_ = std::move(keys);
+  const auto keys = relative_to(load_keys(prefix), prefix);
+  std::unique_lock lock(mutex_);
+  if (previous && previous == last_read_view_ && last_read_.matches(keys)) return previous;
+  lock.unlock();
+  auto view = std::make_shared<const Cluster>(Cluster::from_keys(keys, previous.get()));
+  lock.lock();
+  last_read_.assign(keys);
   last_read_view_ = view;
   return view;
 }
 
-bool AbstractDCS::same_keys_as_last_read(const std::vector<StoredKey>& keys,
-                                         const std::shared_ptr<const Cluster>& previous) const {
-  // Idle clusters are read again and again unchanged (members skip writes that change nothing):
-  // then the view is the one built before, not a copy of it, and get_cluster takes its
-  // unchanged-view path. A version 0 does not identify a value: such a read is always built.
-  std::lock_guard lock(mutex_);
-  if (previous != last_read_view_ || keys.size() != last_read_keys_.size()) return false;
-  return std::equal(keys.begin(), keys.end(), last_read_keys_.begin(), [](const StoredKey& a, const StoredKey& b) {
-    return a.version != 0 && a.version == b.version && a.session == b.session && a.key == b.key;
-  });
+// Only what identifies a value is kept: no per-key allocation survives the read, so a large read
+// leaves the heap as it found it, and the two buffers keep their capacity from read to read.
+bool AbstractDCS::ReadFingerprint::matches(const std::vector<StoredKey>& keys) const {
+  if (stamps.size() != 2 * keys.size()) return false;
+  std::string_view rest = names;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const auto& key = keys[i];
+    // A version 0 does not identify a value: such a read is always built.
+    if (key.version == 0 || key.version != stamps[2 * i] || key.session != stamps[2 * i + 1]) return false;
+    if (!rest.starts_with(key.key) || rest.size() == key.key.size() || rest[key.key.size()] != '\0') return false;
+    rest.remove_prefix(key.key.size() + 1);
+  }
+  return true;
+}
+
+void AbstractDCS::ReadFingerprint::assign(const std::vector<StoredKey>& keys) {
+  names.clear();
+  stamps.clear();
+  stamps.reserve(2 * keys.size());
+  for (const auto& key : keys) {
+    names.append(key.key).push_back('\0');
+    stamps.push_back(key.version);
+    stamps.push_back(key.session);
+  }
 }
 
 std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {

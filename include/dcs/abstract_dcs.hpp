@@ -181,8 +181,15 @@ class DCS_EXPORT AbstractDCS {
   virtual void on_retry_timeout_changed(std::chrono::seconds /*retry_timeout*/) {}
 
  private:
-  /// `keys` (a fresh read) are those `previous` was built from: same names, versions, sessions.
-  bool same_keys_as_last_read(const std::vector<StoredKey>& keys, const std::shared_ptr<const Cluster>& previous) const;
+  /// What identifies a read's keys: their names, versions and sessions, in order. Idle clusters
+  /// are read again and again unchanged (members skip writes that would change nothing); a read
+  /// that matches the last one hands back the view built from it, not a copy of it.
+  struct ReadFingerprint {
+    std::string names;                 // every name, each followed by a NUL
+    std::vector<std::int64_t> stamps;  // version, session of each key
+    bool matches(const std::vector<StoredKey>& keys) const;
+    void assign(const std::vector<StoredKey>& keys);
+  };
 
   DCSSettings settings_;
   std::shared_ptr<const Clock> clock_;
@@ -198,9 +205,8 @@ class DCS_EXPORT AbstractDCS {
   nlohmann::json last_status_;    // last status read or written (null: none)
   nlohmann::json last_failsafe_;  // last failsafe read or written (null: none)
   std::optional<std::int64_t> last_leader_optime_;
-  // The keys (names, versions, sessions; values may be left undecoded) the default load_cluster
-  // last built `last_read_view_` from: a read that finds exactly these hands that view back.
-  std::vector<StoredKey> last_read_keys_;
+  // The keys the default load_cluster last built `last_read_view_` from.
+  ReadFingerprint last_read_;
   std::shared_ptr<const Cluster> last_read_view_;
 };
 
