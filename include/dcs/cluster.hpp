@@ -19,6 +19,7 @@
 
 #include "dcs/export.hpp"
 #include "dcs/member_list.hpp"
+#include "dcs/shared_value.hpp"
 
 namespace dcs {
 
@@ -173,15 +174,17 @@ struct DCS_EXPORT Status {
 /// Everything one read of a cluster found. Immutable once built: get_cluster hands out
 /// std::shared_ptr<const Cluster> snapshots that stay valid while the store moves on.
 struct DCS_EXPORT Cluster {
+  // The parts that rarely change are SharedValues (read like std::optional): a view built or
+  // patched next to an older one shares them while their keys have not moved.
   std::optional<std::string> initialize;  ///< nullopt: not initialised; "": bootstrap running
-  std::optional<ClusterConfig> config;
-  std::optional<Leader> leader;
+  SharedValue<ClusterConfig> config;
+  SharedValue<Leader> leader;
   Status status;
   MemberList members;  ///< in key order; never null; storage shared with the views it was built from
   std::optional<Failover> failover;
   SyncState sync;
-  std::optional<TimelineHistory> history;
-  std::optional<nlohmann::json> failsafe;                 ///< the decoded `failsafe` value; nullopt if absent/invalid
+  SharedValue<TimelineHistory> history;
+  SharedValue<nlohmann::json> failsafe;                   ///< the decoded `failsafe` value; empty if absent/invalid
   std::map<int, std::shared_ptr<const Cluster>> workers;  ///< Citus: worker groups (coordinator only)
   /// Modification revision of the `status` key `status` was read from (0: none, or read from the
   /// legacy `optime/leader`), and of the `failsafe` key. They identify the values, so a later read

@@ -96,9 +96,22 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
     const auto& name = n->value;
     const auto it = std::find_if(cluster.members.begin(), cluster.members.end(),
                                  [&name](const MemberPtr& m) { return m->name == name; });
-    // A leader without a member key still holds the lock: a placeholder stands in for it.
-    Member member = it != cluster.members.end() ? **it : Member{-1, name, 0, nlohmann::json::object()};
-    cluster.leader = Leader{n->version, n->session, std::move(member)};
+    const Member* holder = it != cluster.members.end() ? it->get() : nullptr;
+    // The same leader key, held by the same version of the holder's member key (or still by no
+    // member key): the previous view's Leader is this one, so it is shared, not copied.
+    const auto same_holder = [&](const Member& before) {
+      if (!holder) return before.version == -1 && before.name == name;
+      return holder->version != 0 && before.version == holder->version && before.session == holder->session &&
+             before.name == holder->name;
+    };
+    if (previous && unchanged(n, previous->leader) && previous->leader->session == n->session &&
+        same_holder(previous->leader->member)) {
+      cluster.leader = previous->leader;
+    } else {
+      // A leader without a member key still holds the lock: a placeholder stands in for it.
+      Member member = holder ? *holder : Member{-1, name, 0, nlohmann::json::object()};
+      cluster.leader = Leader{n->version, n->session, std::move(member)};
+    }
   }
 
   if (const auto* n = node("failover")) {

@@ -1,6 +1,7 @@
 // One key change applied to a Cluster view with exactly the rules of cluster_loader.cpp: the
-// field the key feeds is recomputed from the current keys, the rest of the view is copied (members
-// are shared pointers, so a copy costs one reference count per member).
+// field the key feeds is recomputed from the current keys, the rest of the view is copied (the
+// member list, config, leader, history and failsafe are shared storage: a copy costs a reference
+// count each).
 #include "model/cluster_patch.hpp"
 
 #include <algorithm>
@@ -52,7 +53,8 @@ void patch_member(Cluster& cluster, const StoredKey* node, std::string_view name
     members.erase(it);
   }
   if (cluster.leader && cluster.leader->name() == name) {
-    cluster.leader->member = leader_member(cluster, cluster.leader->name());
+    cluster.leader =
+        Leader{cluster.leader->version, cluster.leader->session, leader_member(cluster, std::string(name))};
   }
 }
 
@@ -63,9 +65,15 @@ bool patch_group(Cluster& cluster, const KeyIndex& keys, std::string_view prefix
   if (key == "initialize") {
     cluster.initialize = node ? std::optional<std::string>(node->value) : std::nullopt;
   } else if (key == "config") {
-    cluster.config = node ? std::optional(ClusterConfig::from_node(node->version, node->value)) : std::nullopt;
+    if (node)
+      cluster.config = ClusterConfig::from_node(node->version, node->value);
+    else
+      cluster.config.reset();
   } else if (key == "history") {
-    cluster.history = node ? std::optional(TimelineHistory::from_node(node->version, node->value)) : std::nullopt;
+    if (node)
+      cluster.history = TimelineHistory::from_node(node->version, node->value);
+    else
+      cluster.history.reset();
   } else if (key == "status" || key == "optime/leader") {
     // `status` wins whenever it exists, even unreadable; the legacy key is only a fallback.
     const StoredKey* status = find(keys, prefix, "status");

@@ -6,10 +6,13 @@
 // escaped), with invalid UTF-8 replaced instead of thrown.
 #include "model/patroni_json.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+
+#include <simdjson.h>
 
 #include "dcs/cluster.hpp"
 
@@ -43,6 +46,16 @@ bool json_nested_too_deep(std::string_view text) noexcept {
 namespace {
 
 void write_string(std::string& out, const std::string& text) {
+  // Most strings (names, URLs, states) are printable ASCII without a quote or a backslash:
+  // Python prints those as they are.
+  const bool plain =
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
+  if (plain) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
   // A one-element json copy is the price of reusing nlohmann's escaper; values are small.
   out += nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
@@ -113,7 +126,93 @@ void write_value(std::string& out, const Json& value) {
 
 }  // namespace
 
-std::optional<nlohmann::json> parse_json(std::string_view text) noexcept {
+namespace {
+
+// simdjson builds the document far faster than nlohmann's own parser reads the text; only the
+// nlohmann value is built from it. Bigger values (rare: Patroni's are a few hundred bytes) go to
+// nlohmann directly, so that no thread keeps a parser grown to a huge value.
+constexpr std::size_t kFastParseLimit = 16 * 1024;
+
+// The document as nlohmann's parser would have built it: non-negative integers unsigned, the last
+// of duplicate object keys kept. False for what nlohmann reads differently (see parse_json).
+bool to_nlohmann(simdjson::dom::element element, nlohmann::json& out) {
+  using Type = simdjson::dom::element_type;
+  switch (element.type()) {
+    case Type::OBJECT: {
+      out = nlohmann::json::object();
+      auto& object = out.get_ref<nlohmann::json::object_t&>();
+      simdjson::dom::object fields;
+      if (element.get_object().get(fields)) return false;
+      for (const auto field : fields) {
+        nlohmann::json value;
+        if (!to_nlohmann(field.value, value)) return false;
+        object.insert_or_assign(std::string(field.key), std::move(value));
+      }
+      return true;
+    }
+    case Type::ARRAY: {
+      out = nlohmann::json::array();
+      auto& array = out.get_ref<nlohmann::json::array_t&>();
+      simdjson::dom::array items;
+      if (element.get_array().get(items)) return false;
+      for (const auto item : items) {
+        if (!to_nlohmann(item, array.emplace_back())) return false;
+      }
+      return true;
+    }
+    case Type::STRING: {
+      std::string_view text;
+      if (element.get_string().get(text)) return false;
+      out = std::string(text);
+      return true;
+    }
+    case Type::INT64: {
+      std::int64_t value = 0;
+      if (element.get_int64().get(value)) return false;
+      if (value >= 0)
+        out = static_cast<std::uint64_t>(value);
+      else
+        out = value;
+      return true;
+    }
+    case Type::UINT64: {
+      std::uint64_t value = 0;
+      if (element.get_uint64().get(value)) return false;
+      out = value;
+      return true;
+    }
+    case Type::DOUBLE: {
+      double value = 0;
+      if (element.get_double().get(value)) return false;
+      out = value;
+      return true;
+    }
+    case Type::BOOL: {
+      bool value = false;
+      if (element.get_bool().get(value)) return false;
+      out = value;
+      return true;
+    }
+    case Type::NULL_VALUE:
+      out = nullptr;
+      return true;
+  }
+  return false;
+}
+
+std::optional<nlohmann::json> parse_with_simdjson(std::string_view text) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  // realloc_if_needed: the text is copied into the parser's own padded buffer, kept between calls.
+  if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root)) return std::nullopt;
+  nlohmann::json out;
+  if (!to_nlohmann(root, out)) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> parse_json_reference(std::string_view text) noexcept {
   // Python's json.loads refuses a byte order mark; nlohmann would skip it.
   if (text.starts_with("\xEF\xBB\xBF")) return std::nullopt;
   // nlohmann stops at a NUL byte as if the text ended there ("1\0junk" would read as 1); JSON
@@ -128,6 +227,23 @@ std::optional<nlohmann::json> parse_json(std::string_view text) noexcept {
     // allow_exceptions=false covers syntax errors; this catches allocation failures on huge input.
     return std::nullopt;
   }
+}
+
+std::optional<nlohmann::json> parse_json(std::string_view text) noexcept {
+  // simdjson refuses everything nlohmann refuses, and reads what both accept to the same value,
+  // except a "-0" (nlohmann: a signed integer; simdjson cannot tell it from 0) and integers
+  // beyond 64 bits (nlohmann: a float; simdjson: an error). Those, and anything simdjson refuses,
+  // are left to nlohmann, which decides. The fuzz target checks the two agree.
+  if (text.size() <= kFastParseLimit && !text.starts_with("\xEF\xBB\xBF") &&
+      text.find('\0') == std::string_view::npos && text.find("-0") == std::string_view::npos &&
+      !json_nested_too_deep(text)) {
+    try {
+      if (auto value = parse_with_simdjson(text)) return value;
+    } catch (...) {
+      // An allocation failure: nlohmann gets its own try below.
+    }
+  }
+  return parse_json_reference(text);
 }
 
 std::string to_patroni_json_ordered(const nlohmann::ordered_json& value) {

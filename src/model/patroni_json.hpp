@@ -24,6 +24,10 @@ bool json_nested_too_deep(std::string_view text) noexcept;
 /// (invalid UTF-8, too deep, a number out of range, ...). Never throws.
 std::optional<nlohmann::json> parse_json(std::string_view text) noexcept;
 
+/// parse_json with nlohmann's parser alone: what parse_json falls back to, and the reference the
+/// tests hold the fast path to.
+std::optional<nlohmann::json> parse_json_reference(std::string_view text) noexcept;
+
 /// to_patroni_json for a value whose key order matters (the fixed formats of sync, failover,
 /// status): keys come out in insertion order.
 std::string to_patroni_json_ordered(const nlohmann::ordered_json& value);

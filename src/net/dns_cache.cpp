@@ -166,7 +166,7 @@ std::string DnsCachingResolver::curl_resolve_entry(const std::string& host, int 
 
 bool DnsCachingResolver::wait_until_idle(std::chrono::milliseconds limit) const {
   std::unique_lock lock(mutex_);
-  return changed_.wait_for(lock, limit, [this] { return stopping_ || (queue_.empty() && !busy_); });
+  return changed_.wait_for(lock, limit, [this] { return stopping_ || (queue_.empty() && !busy_ && parked_); });
 }
 
 std::vector<std::string> DnsCachingResolver::lookup(const Key& key) const {
@@ -259,7 +259,11 @@ void DnsCachingResolver::run_once(std::unique_lock<std::mutex>& lock) {
 
   auto wake = real_now + options_.check_interval;
   for (const Job& job : queue_) wake = std::min(wake, job.not_before);
+  // Parked: every due job and every stale answer of this moment has been seen to.
+  parked_ = true;
+  changed_.notify_all();
   changed_.wait_until(lock, wake);
+  parked_ = false;
 }
 
 }  // namespace dcs::net

@@ -101,7 +101,9 @@ class DnsCachingResolver {
   /// (libcurl needs no help with either).
   std::string curl_resolve_entry(const std::string& host, int port) const;
 
-  /// Waits (at most `limit`) until no asynchronous lookup is queued or running; true when so.
+  /// Waits (at most `limit`) until no asynchronous lookup is queued or running and the
+  /// background thread has gone back to sleep (so it has looked at the cache's ages as they are
+  /// now: a test may move its clock without racing a first look); true when so.
   bool wait_until_idle(std::chrono::milliseconds limit) const;
 
  private:
@@ -131,7 +133,8 @@ class DnsCachingResolver {
   mutable std::condition_variable changed_;
   std::map<Key, Entry> cache_;
   std::deque<Job> queue_;
-  bool busy_ = false;  // the background thread is looking a name up
+  bool busy_ = false;    // the background thread is looking a name up
+  bool parked_ = false;  // the background thread sleeps until its next look
   bool stopping_ = false;
   std::thread thread_;  // last: starts after everything it uses exists
 };

@@ -3,6 +3,7 @@
 // readers are documented never to throw (a bad value reads as empty); what they produce must
 // survive being written back: writing then reading a value gives the same value.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,6 +32,32 @@ void check_json_round_trip(const nlohmann::json& value) {
   DCS_FUZZ_CHECK(to_patroni_json(*again) == text);
   (void)value.dump();
   if (value.is_object()) DCS_FUZZ_CHECK(deep_compare(value, value));
+}
+
+// The same value, down to the number types nlohmann tells apart (0 read as unsigned, -1 as signed).
+bool identical(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto x = a.begin(), y = b.begin(); x != a.end(); ++x, ++y)
+      if (x.key() != y.key() || !identical(*x, *y)) return false;
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!identical(a[i], b[i])) return false;
+    return true;
+  }
+  return a == b || (a.is_number_float() && std::isnan(a.get<double>()) && std::isnan(b.get<double>()));
+}
+
+// parse_json's fast path (simdjson) must accept exactly what nlohmann accepts, as the same value.
+void check_parsers_agree(std::string_view value) {
+  const auto fast = model::parse_json(value);
+  const auto reference = model::parse_json_reference(value);
+  DCS_FUZZ_CHECK(fast.has_value() == reference.has_value());
+  if (fast) DCS_FUZZ_CHECK(identical(*fast, *reference));
 }
 
 void check_member(std::string_view value) {
@@ -137,6 +164,7 @@ void check_etcd_answers(std::string_view value) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view value(reinterpret_cast<const char*>(data), size);
   dcs::fuzz::never_throws("model readers", [&] {
+    check_parsers_agree(value);
     check_member(value);
     check_config(value);
     check_history(value);

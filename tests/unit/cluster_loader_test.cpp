@@ -239,6 +239,44 @@ TEST(ClusterLoader, StatusAndFailsafeAreReusedWhileTheirKeysDoNotMove) {
   EXPECT_EQ(from_legacy.failsafe_version, 0);
 }
 
+// A busy cluster rewrites member keys all the time; the rest of the view then stays the very same
+// objects (shared, not copied), and the leader follows its own member key.
+TEST(ClusterLoader, AReReadSharesConfigLeaderHistoryAndFailsafeWhileTheirKeysDoNotMove) {
+  const auto before = Cluster::from_keys(healthy_cluster());
+  auto keys = healthy_cluster();
+  keys[7] = {"members/node2", R"({"role":"replica","state":"stopped"})", 30, 1002};  // not the leader
+  const auto after = Cluster::from_keys(keys, &before);
+  EXPECT_TRUE(after.config.shares_storage_with(before.config));
+  EXPECT_TRUE(after.leader.shares_storage_with(before.leader));
+  EXPECT_TRUE(after.history.shares_storage_with(before.history));
+  EXPECT_TRUE(after.failsafe.shares_storage_with(before.failsafe));
+  EXPECT_EQ(after, Cluster::from_keys(keys));
+
+  // The leader's own member key moved: a new Leader carries the new member data.
+  keys[6] = {"members/node1", R"({"role":"primary","state":"running","xlog_location":5})", 31, 1001};
+  const auto moved = Cluster::from_keys(keys, &after);
+  EXPECT_FALSE(moved.leader.shares_storage_with(after.leader));
+  EXPECT_EQ(moved.leader->member.lsn(), 5);
+  EXPECT_TRUE(moved.config.shares_storage_with(before.config));
+  EXPECT_EQ(moved, Cluster::from_keys(keys));
+
+  // The leader key taken again by the same member (a new revision, a new lease): not shared.
+  keys[5] = {"leader", "node1", 32, 1005};
+  const auto retaken = Cluster::from_keys(keys, &moved);
+  EXPECT_FALSE(retaken.leader.shares_storage_with(moved.leader));
+  EXPECT_EQ(retaken.leader->session, 1005);
+
+  // A leader without a member key keeps its placeholder until a member key appears.
+  keys.erase(keys.begin() + 6);
+  const auto orphan = Cluster::from_keys(keys, &retaken);
+  EXPECT_EQ(orphan.leader->member.version, -1);
+  EXPECT_TRUE(Cluster::from_keys(keys, &orphan).leader.shares_storage_with(orphan.leader));
+  keys.insert(keys.begin() + 6, {"members/node1", R"({"role":"primary"})", 33, 1001});
+  const auto found = Cluster::from_keys(keys, &orphan);
+  EXPECT_EQ(found.leader->member.version, 33);
+  EXPECT_EQ(found.leader->member.role(), "primary");
+}
+
 TEST(ClusterLoader, AMemberReboundToAnotherLeaseIsNotReused) {
   const auto before = Cluster::from_keys(healthy_cluster());
   auto keys = healthy_cluster();

@@ -147,6 +147,8 @@ TEST_F(DnsCacheTest, AnswerExpiresAfter600Seconds) {
   DnsCachingResolver resolver(options());
   resolver.resolve("etcd1", 2379);
   dns.set("etcd1", {"10.0.0.9"});
+  // The background refresher has had its first look: it does not race the moved clock.
+  ASSERT_TRUE(resolver.wait_until_idle(kLimit));
   clock.advance(599s);
   EXPECT_EQ(resolver.resolve("etcd1", 2379), Addresses{"10.0.0.1"});
   EXPECT_EQ(dns.calls("etcd1"), 1);
@@ -182,6 +184,7 @@ TEST_F(DnsCacheTest, FailedRefreshKeepsTheOldAnswerAndBacksOff) {
   DnsCachingResolver resolver(options());
   resolver.resolve("etcd1", 2379);
   dns.forget("etcd1");
+  ASSERT_TRUE(resolver.wait_until_idle(kLimit));
   clock.advance(601s);
   EXPECT_EQ(resolver.resolve("etcd1", 2379), Addresses{"10.0.0.1"});
   EXPECT_EQ(dns.calls("etcd1"), 2);

@@ -107,6 +107,83 @@ TEST(PatroniJson, ParseRefusesTextWithNulBytes) {
   EXPECT_EQ(Status::from_node("67108864\0\0"sv).last_lsn, 0);
 }
 
+// parse_json reads with simdjson and falls back to nlohmann's parser; a member's data must not
+// depend on which one read it, down to the number types nlohmann tells apart.
+TEST(PatroniJson, ParseReadsEveryValueAsNlohmannAloneWould) {
+  using namespace std::string_view_literals;
+  const std::string_view texts[] = {
+      R"({"conn_url":"postgres://h:5432/postgres","api_url":"http://h:8008/patroni","state":"running",)"
+      R"("role":"replica","version":"3.0.2","xlog_location":67108960,"timeline":1,"tags":{"nofailover":false}})",
+      R"({"a":1,"a":2})",
+      "0",
+      "-0",
+      "-0.0",
+      "7",
+      "-7",
+      "18446744073709551615",
+      "18446744073709551616",
+      "-9223372036854775808",
+      "-9223372036854775809",
+      "123456789012345678901234567890",
+      "1.5",
+      "1e2",
+      "1E+2",
+      "-1.0e+2",
+      "2.2250738585072011e-308",
+      "1.5e-400",
+      "1e400",
+      R"("\ud834\udd1e")",
+      R"("\ud800")",
+      R"("\udc00")",
+      R"("\ud834x")",
+      R"("\u0000")",
+      R"("\/")",
+      R"("\x")",
+      "\"a\x01\"",
+      "\"\x7f\"",
+      "\"\xed\xa0\x80\"",
+      "\"\xf4\x90\x80\x80\"",
+      "\"\xc3\xa9\"",
+      "[1,]",
+      R"({"a":1,})",
+      "[1,2",
+      "{} x",
+      " {} ",
+      "\t1\n",
+      "\f1",
+      "\v1",
+      "1.",
+      ".5",
+      "01",
+      "-",
+      "1e",
+      "tru",
+      "nul",
+      "NaN",
+      "Infinity",
+      "[]",
+      R"({"":null})",
+      "true",
+      "null",
+      R"([{"a":[1,{"b":-2}]},"2026-01-05",false])",
+      ""};
+  for (const auto text : texts) {
+    SCOPED_TRACE(std::string(text));
+    const auto fast = model::parse_json(text);
+    const auto reference = model::parse_json_reference(text);
+    ASSERT_EQ(fast.has_value(), reference.has_value());
+    if (!fast) continue;
+    EXPECT_EQ(fast->dump(), reference->dump());
+    EXPECT_EQ(fast->type(), reference->type());
+  }
+  // The number types themselves, as the readers see them.
+  EXPECT_TRUE(model::parse_json("5")->is_number_unsigned());
+  EXPECT_TRUE(model::parse_json("-5")->is_number_integer() && !model::parse_json("-5")->is_number_unsigned());
+  EXPECT_TRUE(model::parse_json("-0")->is_number_integer() && !model::parse_json("-0")->is_number_unsigned());
+  EXPECT_TRUE(model::parse_json("18446744073709551616")->is_number_float());
+  EXPECT_EQ(model::parse_json(R"({"a":1,"a":2})"), json({{"a", 2}}));  // the last duplicate wins
+}
+
 TEST(DeepCompare, ComparesKeysAtEveryLevelAndLeavesByText) {
   // Patroni's own doctests of utils.deep_compare.
   EXPECT_FALSE(deep_compare(json{{"1", nullptr}}, json::object()));
