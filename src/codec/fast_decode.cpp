@@ -268,7 +268,8 @@ KnownValues* KnownValues::current() noexcept {
 }
 
 bool KnownValues::known(std::string_view key, std::int64_t mod_revision, std::int64_t lease) noexcept {
-  if (mod_revision == 0 || !key.starts_with(prefix_)) return false;
+  if (!key.starts_with(prefix_)) return outer_ != nullptr && outer_->known(key, mod_revision, lease);
+  if (mod_revision == 0) return false;
   const std::string_view name = key.substr(prefix_.size());
   // A walk alongside the sorted entries; a key out of order only misses the shortcut. Mostly
   // the next entry is the key itself: one comparison.

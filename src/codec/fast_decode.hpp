@@ -46,7 +46,8 @@ struct KnownValue {
 /// decoder, which decodes every value and raises what it always raised. A thread-local hint
 /// because the decoder runs inside the client's request path, on the calling thread.
 /// `known` should be sorted by name (bytewise; out of order entries are only missed) and must
-/// outlive this object. The innermost one alive applies.
+/// outlive this object. The innermost one alive answers for the keys under its prefix and hands
+/// the others to the one it encloses (a cluster's members inside its other keys).
 class KnownValues {
  public:
   KnownValues(std::string_view prefix, std::span<const KnownValue> known) noexcept;
@@ -58,7 +59,10 @@ class KnownValues {
   /// order are answered in amortised constant time (etcd sorts a range answer by key).
   bool known(std::string_view key, std::int64_t mod_revision, std::int64_t lease) noexcept;
   /// Called by the decoder before each answer: the walk starts again.
-  void rewind() noexcept { next_ = 0; }
+  void rewind() noexcept {
+    next_ = 0;
+    if (outer_ != nullptr) outer_->rewind();
+  }
 
   /// The hint installed on this thread, or null.
   static KnownValues* current() noexcept;

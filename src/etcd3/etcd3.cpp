@@ -73,6 +73,22 @@ std::vector<codec::KnownValue> known_members(const Cluster& previous) {
   return known;
 }
 
+// The keys besides members whose parsed form from_keys takes from the previous view by revision
+// alone (the leader, initialize, history and the legacy optime/leader still read their text).
+// Sorted by name. Patroni writes them without a lease: one with a lease is decoded as before.
+std::vector<codec::KnownValue> known_cluster_keys(const Cluster& previous) {
+  std::vector<codec::KnownValue> known;
+  const auto add = [&known](std::string_view name, std::int64_t version) {
+    if (version != 0) known.push_back({name, version, 0});
+  };
+  if (previous.config) add("config", previous.config->version);
+  if (previous.failover) add("failover", previous.failover->version);
+  add("failsafe", previous.failsafe_version);
+  add("status", previous.status_version);
+  add("sync", previous.sync.version);
+  return known;
+}
+
 }  // namespace
 
 struct Etcd3::Impl {
@@ -298,9 +314,13 @@ std::shared_ptr<const Cluster> Etcd3::load_cluster(const std::shared_ptr<const C
   // Without a cache (patronictl), or on a cluster older than 3.1 (no watches): read etcd.
   if (!impl_->cache || impl_->cache->impl().unsupported()) {
     // The members the previous view holds are reused by from_keys when their key, revision and
-    // lease did not move, so their values need not even be decoded from base64. (A Citus
+    // lease did not move, so their values need not even be decoded from base64; so are config,
+    // failover, failsafe, status and sync. (A Citus
     // coordinator reads every group; it is not worth the bookkeeping there.)
     if (!previous || previous->members.empty() || is_citus_coordinator()) return AbstractDCS::load_cluster(previous);
+    const auto known_keys = known_cluster_keys(*previous);
+    const std::string cluster_prefix = client_path("");
+    codec::KnownValues keys_hint(cluster_prefix, known_keys);
     const auto known = known_members(*previous);
     const std::string members_prefix = client_path("members/");
     codec::KnownValues hint(members_prefix, known);

@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <deque>
+#include <list>
 #include <string>
 
 #include "http/curl_global.hpp"
@@ -191,7 +191,9 @@ void throw_transport_error(int curl_code, const char* error_buffer, bool request
 
 // One request in flight on one easy handle of the session.
 struct CurlEasy::Transfer {
-  // Appends to the body, sized up front from Content-Length (one allocation, with the padding).
+  // Appends to the body, sized up front (one allocation, with the padding) from Content-Length,
+  // or without one (etcd sends big answers chunked) from the last chunked answer on the handle:
+  // a large range read again would otherwise grow its body a dozen times.
   static size_t receive(char* data, size_t size, size_t count, void* user) {
     auto& self = *static_cast<Transfer*>(user);
     const std::size_t n = size * count;
@@ -201,6 +203,10 @@ struct CurlEasy::Transfer {
       if (curl_easy_getinfo(self.handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0 &&
           length < (curl_off_t{1} << 30)) {
         body.reserve(static_cast<std::size_t>(length) + kBodyPadding);
+      } else {
+        self.chunked = true;
+        if (self.chunked_size_hint != nullptr && *self.chunked_size_hint > 0)
+          body.reserve(*self.chunked_size_hint + *self.chunked_size_hint / 8 + kBodyPadding);
       }
     }
     body.append(data, n);
@@ -208,6 +214,8 @@ struct CurlEasy::Transfer {
   }
 
   CURL* handle = nullptr;
+  std::size_t* chunked_size_hint = nullptr;  // the handle's last chunked answer's size
+  bool chunked = false;
   const HttpRequest* request = nullptr;
   HttpResponse response;
   char error_buffer[CURL_ERROR_SIZE] = {0};
@@ -316,6 +324,7 @@ void CurlEasy::start(Transfer& transfer, int slot, const HttpRequest& request) {
   CURL* handle = handles_[slot];
   transfer.handle = handle;
   transfer.request = &request;
+  transfer.chunked_size_hint = &state_[slot].chunked_size;
   configure(slot, request);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer.error_buffer);
@@ -334,6 +343,9 @@ void CurlEasy::finish(Transfer& transfer) {
   curl_easy_getinfo(transfer.handle, CURLINFO_REQUEST_SIZE, &request_size);
   transfer.request_sent = request_size > 0;
   curl_easy_getinfo(transfer.handle, CURLINFO_RESPONSE_CODE, &transfer.response.status);
+  if (transfer.chunked && transfer.result == CURLE_OK && transfer.done) {
+    *transfer.chunked_size_hint = transfer.response.body.size();
+  }
   curl_multi_remove_handle(multi_, transfer.handle);
   // The handle points into the transfer (on the caller's stack) until its next request; clear
   // that now. The header and resolve lists belong to the session and stay.
@@ -365,7 +377,9 @@ HttpResponse CurlEasy::perform_hedged(const HttpRequest& primary, std::size_t fa
   Clock::time_point started_at[2];
   std::size_t next_fallback = 0;
   auto next_send = fallbacks == 0 ? Clock::time_point::max() : later(hedge_after);
-  std::deque<HttpRequest> copies;  // stable addresses: a running transfer points into its request
+  // Stable addresses: a running transfer points into its request. A list, not a deque: an empty
+  // list allocates nothing, and most calls never send a copy.
+  std::list<HttpRequest> copies;
   CURLcode primary_result = CURLE_OK;
   std::string primary_error;
   bool primary_sent = false;

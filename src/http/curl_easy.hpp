@@ -59,6 +59,7 @@ class CurlEasy {
     curl_slist* headers = nullptr;
     std::string resolve;  // the entry `resolve_list` holds
     curl_slist* resolve_list = nullptr;
+    std::size_t chunked_size = 0;  // body size of the last complete answer without Content-Length
   };
   void configure(int slot, const HttpRequest& request);
   void start(Transfer& transfer, int slot, const HttpRequest& request);

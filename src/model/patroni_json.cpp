@@ -301,16 +301,30 @@ std::string to_patroni_json(const nlohmann::json& value) {
   return out;
 }
 
+namespace {
+
+// str(a) == str(b) for two leaves, without building the texts when the types tell: a string is
+// its own str(), and two integers (signed or not), booleans or nulls print alike exactly when
+// they are equal. Floats always go through str() (0.0 and -0.0 are equal but print apart).
+bool same_leaf_text(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_string() && b.is_string()) return a.get_ref<const std::string&>() == b.get_ref<const std::string&>();
+  const bool integers = (a.is_number_integer() && b.is_number_integer());  // unsigned counts as integer
+  if (integers || (a.is_boolean() && b.is_boolean()) || (a.is_null() && b.is_null())) return a == b;
+  return model::python_str(a) == model::python_str(b);
+}
+
+}  // namespace
+
 bool deep_compare(const nlohmann::json& a, const nlohmann::json& b) {
   // Patroni only calls it on dicts; anything else is compared as a leaf would be.
-  if (!a.is_object() || !b.is_object()) return model::python_str(a) == model::python_str(b);
+  if (!a.is_object() || !b.is_object()) return same_leaf_text(a, b);
   if (a.size() != b.size()) return false;  // with unique keys, equal sizes + inclusion = same sets
   for (auto it = a.begin(); it != a.end(); ++it) {
     const auto other = b.find(it.key());
     if (other == b.end()) return false;
     if (it->is_object()) {
       if (!other->is_object() || !deep_compare(*it, *other)) return false;
-    } else if (model::python_str(*it) != model::python_str(*other)) {
+    } else if (!same_leaf_text(*it, *other)) {
       return false;
     }
   }

@@ -1,11 +1,13 @@
 #include "net/dns_cache.hpp"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <memory>
+#include <string_view>
 #include <system_error>
 
 namespace dcs::net {
@@ -25,38 +27,44 @@ std::string strip_brackets(const std::string& host) {
 }
 
 std::optional<std::pair<std::string, int>> split_url_host_port(const std::string& url) {
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) return std::nullopt;
-  const std::string scheme = url.substr(0, scheme_end);
-  std::string authority = url.substr(scheme_end + 3);
+  // Views into `url` until the end: every request passes through here.
+  const std::string_view text = url;
+  const auto scheme_end = text.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::string_view scheme = text.substr(0, scheme_end);
+  std::string_view authority = text.substr(scheme_end + 3);
   authority = authority.substr(0, authority.find_first_of("/?#"));
-  if (const auto at = authority.rfind('@'); at != std::string::npos) authority.erase(0, at + 1);
+  if (const auto at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
   if (authority.empty()) return std::nullopt;
-  std::string host = authority;
-  std::string port_text;
+  std::string_view host = authority;
+  std::string_view port_text;
   if (authority.front() == '[') {
     const auto close = authority.find(']');
-    if (close == std::string::npos) return std::nullopt;
+    if (close == std::string_view::npos) return std::nullopt;
     host = authority.substr(1, close - 1);
     if (close + 1 < authority.size() && authority[close + 1] == ':') port_text = authority.substr(close + 2);
-  } else if (const auto colon = authority.rfind(':'); colon != std::string::npos) {
+  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port_text = authority.substr(colon + 1);
   }
   int port = scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
     try {
-      port = std::stoi(port_text);
+      port = std::stoi(std::string(port_text));
     } catch (const std::exception&) {
       return std::nullopt;
     }
   }
-  return std::make_pair(host, port);
+  return std::make_pair(std::string(host), port);
 }
 
 bool is_numeric_host(const std::string& host) {
   const std::string bare = strip_brackets(host);
   if (bare.empty()) return false;
+  // The usual literals without getaddrinfo (asked on every request). What inet_pton reads,
+  // getaddrinfo reads too; the rest (IPv4 shorthands such as 127.1, zone ids) is left to it.
+  in6_addr address{};
+  if (inet_pton(AF_INET, bare.c_str(), &address) == 1 || inet_pton(AF_INET6, bare.c_str(), &address) == 1) return true;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   // AI_NUMERICHOST never touches DNS, and accepts every literal form getaddrinfo would (zone ids

@@ -238,6 +238,36 @@ TEST_F(ClientUnary, HugeValueRoundTripsThroughPutAndRange) {
   EXPECT_TRUE(r.kvs[0].value == big);
 }
 
+// etcd sends big answers chunked (no Content-Length); the body is then sized from the last such
+// answer on the connection. Answers bigger and smaller than the one before must arrive whole.
+TEST_F(ClientUnary, ChunkedAnswersOfAnySizeArriveWhole) {
+  for (const int count : {40, 5, 120, 120, 1}) {
+    json answer = json::parse(rec::kRangeFoo);
+    json kvs = json::array();
+    for (int i = 0; i < count; ++i) {
+      json kv = answer["kvs"][0];
+      kv["key"] = codec::base64_encode("/k/" + std::to_string(i));
+      kv["value"] = codec::base64_encode(std::string(200 + i, static_cast<char>('a' + i % 26)));
+      kvs.push_back(kv);
+    }
+    answer["kvs"] = kvs;
+    answer["count"] = std::to_string(count);
+    const std::string text = answer.dump();
+    dcs::test::StreamScript script;
+    for (std::size_t at = 0; at < text.size(); at += 1000)
+      script.steps.push_back(dcs::test::StreamStep::chunk(text.substr(at, 1000)));
+    server.stream("/v3/kv/range", script);
+    SCOPED_TRACE(count);
+    const RangeResponse r = client.range(key("/k/"));
+    ASSERT_EQ(r.kvs.size(), static_cast<std::size_t>(count));
+    for (int i = 0; i < count; ++i) {
+      EXPECT_EQ(r.kvs[static_cast<std::size_t>(i)].key, "/k/" + std::to_string(i));
+      EXPECT_EQ(r.kvs[static_cast<std::size_t>(i)].value, std::string(200 + i, static_cast<char>('a' + i % 26)));
+    }
+  }
+  EXPECT_EQ(server.remote_ports().size(), 1u) << "one kept-alive connection throughout";
+}
+
 TEST_F(ClientUnary, EtcdErrorsMapToTheirClassWithTheHttpStatus) {
   server.answer("/v3/lease/revoke", 404, std::string(rec::kErrLeaseNotFound));
   server.answer("/v3/kv/put", 503, std::string(rec::kErrRequestTimedOut));

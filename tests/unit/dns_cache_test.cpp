@@ -231,6 +231,24 @@ TEST(DnsHelpersTest, NumericHostDetection) {
   EXPECT_FALSE(is_numeric_host("etcd-1.example.org"));
   EXPECT_FALSE(is_numeric_host(""));
   EXPECT_FALSE(is_numeric_host("[]"));
+  // Forms only getaddrinfo reads: an IPv4 shorthand, an IPv6 address with a zone.
+  EXPECT_TRUE(is_numeric_host("127.1"));
+  EXPECT_TRUE(is_numeric_host("fe80::1%lo"));
+  EXPECT_FALSE(is_numeric_host("127.0.0.1.example"));
+}
+
+TEST(DnsHelpersTest, SplitsTheHostAndPortOfAUrl) {
+  using HostPort = std::pair<std::string, int>;
+  EXPECT_EQ(split_url_host_port("http://127.0.0.1:2379/v3/kv/range"), HostPort("127.0.0.1", 2379));
+  EXPECT_EQ(split_url_host_port("https://etcd1.example.org/v3/kv/put"), HostPort("etcd1.example.org", 443));
+  EXPECT_EQ(split_url_host_port("http://etcd1"), HostPort("etcd1", 80));
+  EXPECT_EQ(split_url_host_port("http://user:secret@etcd1:2379?x#y"), HostPort("etcd1", 2379));
+  EXPECT_EQ(split_url_host_port("http://[2001:db8::7]:2379/v3"), HostPort("2001:db8::7", 2379));
+  EXPECT_EQ(split_url_host_port("http://[2001:db8::7]/v3"), HostPort("2001:db8::7", 80));
+  EXPECT_FALSE(split_url_host_port("etcd1:2379"));
+  EXPECT_FALSE(split_url_host_port("http:///v3"));
+  EXPECT_FALSE(split_url_host_port("http://[::1:2379"));
+  EXPECT_FALSE(split_url_host_port("http://etcd1:port/v3"));
 }
 
 TEST(DnsHelpersTest, CurlResolveEntryForIpv4AndIpv6) {

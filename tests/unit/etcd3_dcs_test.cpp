@@ -169,6 +169,60 @@ TEST_F(Etcd3DcsTest, PatronictlTakesNoLeaseAndReadsLinearizably) {
   EXPECT_EQ(sent("/v3/kv/range"), json({{"key", b64("/patroni/test/")}, {"range_end", b64("/patroni/test0")}}));
 }
 
+// A direct re-read takes the parsed config, failover, failsafe, status, sync and members of the
+// previous view for keys whose revision (and lease) did not move, without even decoding their
+// text: shown here by a server that changes the text under the same revisions.
+TEST_F(Etcd3DcsTest, PatronictlReReadsKeepWhatTheRevisionsSayIsUnchanged) {
+  auto o = options();
+  o.patronictl = true;
+  o.name.clear();
+  auto dcs = make(o);
+  const auto read = [&](std::int64_t member_revision, const std::string& config, std::int64_t config_revision) {
+    server.answer("/v3/kv/range", 200,
+                  range_of({kv("/patroni/test/config", config, config_revision),
+                            kv("/patroni/test/failover", R"({"leader":"a"})", 4),
+                            kv("/patroni/test/failsafe", R"({"a":"http://a:8008/patroni"})", 5),
+                            kv("/patroni/test/leader", "a", 6, kLease),
+                            kv("/patroni/test/members/a",
+                               R"({"role":"primary","xlog_location":)" + std::to_string(member_revision) + "}",
+                               member_revision, kLease),
+                            kv("/patroni/test/status", R"({"optime":)" + std::to_string(member_revision * 100) + "}",
+                               config_revision + 4),
+                            kv("/patroni/test/sync", R"({"leader":"a","sync_standby":null})", 8)}));
+    return dcs->get_cluster();
+  };
+  const auto first = read(10, R"({"ttl":30})", 3);
+  ASSERT_TRUE(first->config);
+  EXPECT_EQ(first->config->data["ttl"], 30);
+  EXPECT_EQ(first->members.at(0)->lsn(), 10);
+  EXPECT_EQ(first->last_lsn(), 1000);
+
+  // The member moved (a new view is built); config and status texts changed under the same
+  // revisions, which etcd never does: the parsed forms of the first read stay.
+  const auto second = read(11, R"({"ttl":99})", 3);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(second->members.at(0)->lsn(), 11);
+  EXPECT_EQ(second->config->data["ttl"], 30);
+  EXPECT_TRUE(second->config.shares_storage_with(first->config));
+  EXPECT_TRUE(second->failsafe.shares_storage_with(first->failsafe));
+  EXPECT_EQ(second->failover, first->failover);
+  EXPECT_EQ(second->sync, first->sync);
+  EXPECT_EQ(second->last_lsn(), 1000);
+  EXPECT_EQ(second->leader->member.lsn(), 11) << "the leader follows its member key";
+
+  // New revisions are read again.
+  const auto third = read(11, R"({"ttl":20})", 12);
+  EXPECT_EQ(third->config->data["ttl"], 20);
+  EXPECT_EQ(third->last_lsn(), 1100);
+  EXPECT_EQ(*third, Cluster::from_keys({{"config", R"({"ttl":20})", 12, 0},
+                                        {"failover", R"({"leader":"a"})", 4, 0},
+                                        {"failsafe", R"({"a":"http://a:8008/patroni"})", 5, 0},
+                                        {"leader", "a", 6, kLease},
+                                        {"members/a", R"({"role":"primary","xlog_location":11})", 11, kLease},
+                                        {"status", R"({"optime":1100})", 16, 0},
+                                        {"sync", R"({"leader":"a","sync_standby":null})", 8, 0}}));
+}
+
 TEST_F(Etcd3DcsTest, InvalidOptionsAreRefusedBeforeAnyRequest) {
   auto no_scope = options();
   no_scope.scope.clear();

@@ -355,6 +355,28 @@ TEST(FastDecodeKnownValues, AppliesOnlyWhileInstalledAndOnlyToARangeAnswer) {
   EXPECT_TRUE(range_ok(body)) << "without a hint every value is decoded";
 }
 
+TEST(FastDecodeKnownValues, AnInnerHintHandsKeysOutsideItsPrefixToTheOuterOne) {
+  const std::vector<KnownValue> keys = {{"config", 3, 0}, {"status", 9, 0}};
+  const std::vector<KnownValue> members = {{"a", 5, 7}};
+  KnownValues outer("/p/", keys);
+  KnownValues inner("/p/members/", members);
+  EXPECT_EQ(KnownValues::current(), &inner);
+  for (int round = 0; round < 2; ++round) {  // the walk of both starts again with each answer
+    std::string body = R"({"kvs":[)" + range_kv("/p/config", quoted_b64("{}"), 3, 0) + "," +
+                       range_kv("/p/leader", quoted_b64("a"), 4, 7) + "," +
+                       range_kv("/p/members/a", quoted_b64("A"), 5, 7) + "," +
+                       range_kv("/p/status", quoted_b64("{}"), 10, 0) + "]}";
+    ResponseHeader top;
+    RangeResponse r;
+    ASSERT_TRUE(fast_decode_range(body, top, r));
+    ASSERT_EQ(r.kvs.size(), 4u);
+    EXPECT_EQ(r.kvs[0].value, "") << "known to the outer hint";
+    EXPECT_EQ(r.kvs[1].value, "a") << "known to neither";
+    EXPECT_EQ(r.kvs[2].value, "") << "known to the inner hint";
+    EXPECT_EQ(r.kvs[3].value, "{}") << "moved";
+  }
+}
+
 TEST(FastDecodeKnownValues, KeysOutOfOrderAreDecoded) {
   const std::vector<KnownValue> known = {{"a", 5, 0}, {"b", 6, 0}};
   KnownValues hint("/p/members/", known);

@@ -202,6 +202,16 @@ TEST(DeepCompare, UsesPythonStrOfLeaves) {
   EXPECT_TRUE(deep_compare(json{{"a", {1, "a"}}}, json{{"a", "[1, 'a']"}}));
   EXPECT_FALSE(deep_compare(json{{"a", {1}}}, json{{"a", {"1"}}}));
   EXPECT_FALSE(deep_compare(json{{"a", 1}}, json{{"b", 1}}));
+  // Same-typed leaves, compared without printing them, give what str() gives.
+  EXPECT_TRUE(deep_compare(json{{"a", "x"}}, json{{"a", "x"}}));
+  EXPECT_FALSE(deep_compare(json{{"a", "x"}}, json{{"a", "y"}}));
+  EXPECT_TRUE(deep_compare(json{{"a", 5u}}, json{{"a", 5}}));  // unsigned and signed 5: both "5"
+  EXPECT_FALSE(deep_compare(json{{"a", -5}}, json{{"a", 5u}}));
+  EXPECT_TRUE(deep_compare(json{{"a", false}}, json{{"a", false}}));
+  EXPECT_FALSE(deep_compare(json{{"a", false}}, json{{"a", true}}));
+  EXPECT_TRUE(deep_compare(json{{"a", nullptr}}, json{{"a", nullptr}}));
+  EXPECT_FALSE(deep_compare(json{{"a", 0.0}}, json{{"a", -0.0}}));  // "0.0" != "-0.0"
+  EXPECT_TRUE(deep_compare(json{{"a", {1, "a"}}}, json{{"a", {1, "a"}}}));
 }
 
 TEST(PythonValues, StrMatchesPython) {
