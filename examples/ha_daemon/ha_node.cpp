@@ -124,7 +124,7 @@ void HaNode::shutdown() {
       if (cluster_ && cluster_->leader && cluster_->leader_name() == settings_.name) leader = cluster_->leader;
       if (!leader && has_lock_) {
         leader.emplace();
-        leader->member.name = settings_.name;
+        leader->member = dcs::Member{0, settings_.name, 0, nlohmann::json::object()};
       }
       if (leader) {
         dcs_.delete_leader(leader, lsn_);
@@ -149,7 +149,7 @@ std::string HaNode::cycle(const Cluster& cluster) {
   if (role_ == Role::replica) {
     lsn_ = std::max(lsn_, cluster.last_lsn());
     if (cluster.leader && cluster.leader_name() != settings_.name) {
-      timeline_ = std::max(timeline_, member_timeline(cluster.leader->member));
+      timeline_ = std::max(timeline_, member_timeline(*cluster.leader->member));
     }
     timeline_ = std::max(timeline_, cluster.timeline());
   }
@@ -188,9 +188,9 @@ std::string HaNode::bootstrap_or_clone(const Cluster& cluster) {
     sysid_ = *cluster.initialize;
     role_ = Role::replica;
     state_ = "running";
-    timeline_ = std::max<std::int64_t>({1, member_timeline(cluster.leader->member), cluster.timeline()});
+    timeline_ = std::max<std::int64_t>({1, member_timeline(*cluster.leader->member), cluster.timeline()});
     // Right after bootstrap the leader has published its position only in its member key.
-    lsn_ = std::max(cluster.last_lsn(), cluster.leader->member.lsn().value_or(0));
+    lsn_ = std::max(cluster.last_lsn(), cluster.leader->member->lsn().value_or(0));
     return "created a replica from the leader " + cluster.leader_name();
   }
   return "waiting for leader to bootstrap";

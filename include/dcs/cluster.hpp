@@ -75,14 +75,18 @@ struct DCS_EXPORT Member {
   friend bool operator==(const Member&, const Member&) = default;
 };
 
-/// The `leader` key: the holder's name; `member` is that member's key, or a placeholder with
-/// version -1, no session and empty data when the holder has no member key.
+/// The `leader` key: the holder's name; `member` is that member's key (the very object the
+/// member list holds, shared), or a placeholder with version -1, no session and empty data when
+/// the holder has no member key. `member` is never empty in a Leader a view holds.
 struct DCS_EXPORT Leader {
   std::int64_t version = 0;
   std::int64_t session = 0;
-  Member member;
+  SharedValue<Member> member;
 
-  const std::string& name() const noexcept { return member.name; }
+  const std::string& name() const noexcept {
+    static const std::string kNone;
+    return member ? member->name : kNone;
+  }
 
   friend bool operator==(const Leader&, const Leader&) = default;
 };

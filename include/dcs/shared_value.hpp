@@ -17,6 +17,8 @@ class SharedValue {
   SharedValue(std::nullopt_t) noexcept {}  // NOLINT(google-explicit-constructor): like std::optional
   SharedValue(T value)                     // NOLINT(google-explicit-constructor): like std::optional
       : value_(std::make_shared<const T>(std::move(value))) {}
+  /// Shares a value some other owner holds (null: empty).
+  explicit SharedValue(std::shared_ptr<const T> value) noexcept : value_(std::move(value)) {}
 
   SharedValue& operator=(std::nullopt_t) noexcept {
     value_.reset();

@@ -105,12 +105,13 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
              before.name == holder->name;
     };
     if (previous && unchanged(n, previous->leader) && previous->leader->session == n->session &&
-        same_holder(previous->leader->member)) {
+        same_holder(*previous->leader->member)) {
       cluster.leader = previous->leader;
     } else {
       // A leader without a member key still holds the lock: a placeholder stands in for it.
-      Member member = holder ? *holder : Member{-1, name, 0, nlohmann::json::object()};
-      cluster.leader = Leader{n->version, n->session, std::move(member)};
+      cluster.leader = Leader{
+          n->version, n->session,
+          holder ? SharedValue<Member>(*it) : SharedValue<Member>(Member{-1, name, 0, nlohmann::json::object()})};
     }
   }
 
@@ -173,7 +174,7 @@ bool Cluster::has_member(std::string_view name) const {
 std::optional<Member> Cluster::get_member(std::string_view name, bool fallback_to_leader) const {
   const auto it = std::find_if(members.begin(), members.end(), [name](const MemberPtr& m) { return m->name == name; });
   if (it != members.end()) return **it;
-  if (fallback_to_leader && leader && leader->name() == name) return leader->member;
+  if (fallback_to_leader && leader && leader->name() == name && leader->member) return *leader->member;
   return std::nullopt;
 }
 

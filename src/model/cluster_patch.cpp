@@ -24,16 +24,13 @@ const StoredKey* find(const KeyIndex& keys, std::string_view prefix, std::string
   return it == keys.end() ? nullptr : &it->second;
 }
 
-Member placeholder(const std::string& name) {
-  return Member{-1, name, 0, nlohmann::json::object()};
-}
-
-// The leader's member follows the member list: the member object when the holder has a key,
-// a placeholder otherwise.
-Member leader_member(const Cluster& cluster, const std::string& name) {
+// The leader's member follows the member list: the member object itself (shared) when the
+// holder has a key, a placeholder otherwise.
+SharedValue<Member> leader_member(const Cluster& cluster, const std::string& name) {
   const auto it = std::find_if(cluster.members.begin(), cluster.members.end(),
                                [&name](const MemberPtr& m) { return m->name == name; });
-  return it != cluster.members.end() ? **it : placeholder(name);
+  if (it != cluster.members.end()) return SharedValue<Member>(*it);
+  return Member{-1, name, 0, nlohmann::json::object()};
 }
 
 void patch_member(Cluster& cluster, const StoredKey* node, std::string_view name) {

@@ -24,7 +24,7 @@ TEST_F(Citus, TheCoordinatorSeesEveryWorkerGroup) {
   EXPECT_TRUE(view->has_member("c0"));
   EXPECT_FALSE(view->has_member("w1")) << "group 0's own members only";
   EXPECT_TRUE(view->workers.at(1)->has_member("w1"));
-  EXPECT_EQ(view->workers.at(1)->leader->member.data, member_data("w1", "primary"));
+  EXPECT_EQ(view->workers.at(1)->leader->member->data, member_data("w1", "primary"));
 
   auto own = read_until(*worker1, [](const Cluster& c) { return c.leader_name() == "w1"; });
   ASSERT_TRUE(own);
@@ -45,7 +45,7 @@ TEST_F(Citus, AWorkerReadsTheCoordinator) {
     return seen && seen->leader_name() == "c0";
   }));
   EXPECT_TRUE(seen->has_member("c0"));
-  EXPECT_EQ(seen->leader->member.api_url(), "http://c0.example:8008/patroni");
+  EXPECT_EQ(seen->leader->member->api_url(), "http://c0.example:8008/patroni");
 
   backend().set_reachable(false);
   EXPECT_EQ(worker->get_citus_coordinator(), nullptr) << "errors are logged, not thrown";

@@ -33,7 +33,7 @@ TEST_F(Elections, ExactlyOneOfTwoRacingMembersWins) {
   auto view = read_until(loser, [&](const Cluster& c) { return c.leader_name() == winner.name(); });
   ASSERT_TRUE(view) << "the loser never saw the winner as leader";
   // The leader comes with the winner's member data, bound to the same lease as its member key.
-  EXPECT_EQ(view->leader->member.data, member_data(winner.name()));
+  EXPECT_EQ(view->leader->member->data, member_data(winner.name()));
   const auto* winner_member = find_member(*view, winner.name());
   ASSERT_NE(winner_member, nullptr);
   EXPECT_NE(view->leader->session, 0);

@@ -39,7 +39,7 @@ TEST_F(Garbage, EveryKeyLoadsWithTheBrokenFieldEmpty) {
   EXPECT_EQ(view->members[0]->data, nlohmann::json::object());
   ASSERT_TRUE(view->leader);
   EXPECT_EQ(view->leader_name(), "ghost");
-  EXPECT_EQ(view->leader->member.version, -1) << "a leader without a member key gets a placeholder";
+  EXPECT_EQ(view->leader->member->version, -1) << "a leader without a member key gets a placeholder";
   EXPECT_EQ(view->leader->session, 0);
   EXPECT_EQ(*view->initialize, "") << "an empty initialize key means a bootstrap is running";
 }

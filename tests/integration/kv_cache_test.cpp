@@ -63,7 +63,7 @@ TEST_F(KVCacheSingle, AnotherClientsWritesReachGetClusterWithoutARangeRequest) {
   put_raw(b->members_path() + "a", R"({"role":"primary","state":"running"})");
   ASSERT_TRUE(eventually([&] { return b->get_cluster()->leader_name() == "a"; }));
   EXPECT_TRUE(eventually([&] { return b->get_cluster()->has_member("a"); }));
-  EXPECT_EQ(b->get_cluster()->leader->member.role(), "primary") << "the leader's member follows its key";
+  EXPECT_EQ(b->get_cluster()->leader->member->role(), "primary") << "the leader's member follows its key";
   EXPECT_EQ(ranges_served(etcd().endpoint()), before) << "no range request was sent";
   EXPECT_EQ(b->kv_cache()->health().rebuilds, 1u);
   EXPECT_GE(b->kv_cache()->health().events, 2u);

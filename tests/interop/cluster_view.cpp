@@ -69,7 +69,7 @@ json view_of(const Cluster& cluster) {
   view["leader"] = cluster.leader ? json{{"name", cluster.leader->name()},
                                          {"version", cluster.leader->version},
                                          {"session", cluster.leader->session},
-                                         {"member", member_view(cluster.leader->member)}}
+                                         {"member", member_view(*cluster.leader->member)}}
                                   : json(nullptr);
   view["members"] = json::array();
   for (const auto& member : cluster.members) view["members"].push_back(member_view(*member));

@@ -224,7 +224,7 @@ TEST_F(InteropPatroni, PatroniWritesLibdcsReadsEveryField) {
   ASSERT_TRUE(cluster->leader);
   EXPECT_EQ(cluster->leader_name(), "pg1");
   EXPECT_FALSE(cluster->is_unlocked());
-  const auto& leader = cluster->leader->member;
+  const auto& leader = *cluster->leader->member;
   EXPECT_EQ(leader.role(), "master");
   EXPECT_TRUE(leader.is_primary());
   EXPECT_TRUE(leader.is_running());

@@ -27,7 +27,7 @@ TEST(AbstractDcsCluster, ReadsTheClusterPrefixWithKeysMadeRelative) {
   EXPECT_EQ(dcs.load_prefixes(), std::vector<std::string>{"/service/demo/"});
   ASSERT_TRUE(cluster);
   EXPECT_EQ(cluster->leader_name(), "node1");
-  EXPECT_EQ(cluster->leader->member.version, 4);
+  EXPECT_EQ(cluster->leader->member->version, 4);
   EXPECT_EQ(cluster->members.size(), 1u);
 }
 

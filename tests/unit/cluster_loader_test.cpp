@@ -34,10 +34,11 @@ TEST(ClusterLoader, ReadsEveryKey) {
   EXPECT_EQ(c.leader->version, 5);
   EXPECT_EQ(c.leader->session, 1001);
   EXPECT_EQ(c.leader->name(), "node1");
-  EXPECT_EQ(c.leader->member.version, 18);  // the leader's member is its member key
-  EXPECT_TRUE(c.leader->member.is_primary());
+  EXPECT_EQ(c.leader->member->version, 18);  // the leader's member is its member key
+  EXPECT_TRUE(c.leader->member->is_primary());
   ASSERT_EQ(c.members.size(), 2u);
   EXPECT_EQ(c.members[0]->name, "node1");
+  EXPECT_EQ(&*c.leader->member, c.members[0].get()) << "the very member object, shared";
   EXPECT_EQ(c.members[1]->name, "node2");
   EXPECT_EQ(c.members[1]->session, 1002);
   EXPECT_EQ(c.status.last_lsn, 67108864);
@@ -256,7 +257,7 @@ TEST(ClusterLoader, AReReadSharesConfigLeaderHistoryAndFailsafeWhileTheirKeysDoN
   keys[6] = {"members/node1", R"({"role":"primary","state":"running","xlog_location":5})", 31, 1001};
   const auto moved = Cluster::from_keys(keys, &after);
   EXPECT_FALSE(moved.leader.shares_storage_with(after.leader));
-  EXPECT_EQ(moved.leader->member.lsn(), 5);
+  EXPECT_EQ(moved.leader->member->lsn(), 5);
   EXPECT_TRUE(moved.config.shares_storage_with(before.config));
   EXPECT_EQ(moved, Cluster::from_keys(keys));
 
@@ -269,12 +270,12 @@ TEST(ClusterLoader, AReReadSharesConfigLeaderHistoryAndFailsafeWhileTheirKeysDoN
   // A leader without a member key keeps its placeholder until a member key appears.
   keys.erase(keys.begin() + 6);
   const auto orphan = Cluster::from_keys(keys, &retaken);
-  EXPECT_EQ(orphan.leader->member.version, -1);
+  EXPECT_EQ(orphan.leader->member->version, -1);
   EXPECT_TRUE(Cluster::from_keys(keys, &orphan).leader.shares_storage_with(orphan.leader));
   keys.insert(keys.begin() + 6, {"members/node1", R"({"role":"primary"})", 33, 1001});
   const auto found = Cluster::from_keys(keys, &orphan);
-  EXPECT_EQ(found.leader->member.version, 33);
-  EXPECT_EQ(found.leader->member.role(), "primary");
+  EXPECT_EQ(found.leader->member->version, 33);
+  EXPECT_EQ(found.leader->member->role(), "primary");
 }
 
 TEST(ClusterLoader, AMemberReboundToAnotherLeaseIsNotReused) {

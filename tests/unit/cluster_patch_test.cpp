@@ -3,6 +3,8 @@
 // random sequences of puts and deletes over every kind of key, garbage values included.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <random>
 #include <string>
 #include <vector>
@@ -85,8 +87,12 @@ void run_random_sequence(const std::vector<std::string>& key_pool, bool citus, u
       const auto member = view->get_member(view->leader->name(), false);
       if (member) {
         EXPECT_EQ(view->leader->member, *member);
+        const auto it = std::find_if(view->members.begin(), view->members.end(),
+                                     [&](const MemberPtr& m) { return m->name == view->leader->name(); });
+        ASSERT_NE(it, view->members.end());
+        EXPECT_EQ(&*view->leader->member, it->get()) << "shared with the member list, not copied";
       } else {
-        EXPECT_EQ(view->leader->member.version, -1);
+        EXPECT_EQ(view->leader->member->version, -1);
       }
     }
   }

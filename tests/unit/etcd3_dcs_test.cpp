@@ -208,7 +208,7 @@ TEST_F(Etcd3DcsTest, PatronictlReReadsKeepWhatTheRevisionsSayIsUnchanged) {
   EXPECT_EQ(second->failover, first->failover);
   EXPECT_EQ(second->sync, first->sync);
   EXPECT_EQ(second->last_lsn(), 1000);
-  EXPECT_EQ(second->leader->member.lsn(), 11) << "the leader follows its member key";
+  EXPECT_EQ(second->leader->member->lsn(), 11) << "the leader follows its member key";
 
   // New revisions are read again.
   const auto third = read(11, R"({"ttl":20})", 12);
@@ -763,7 +763,7 @@ TEST_F(Etcd3DcsTest, DirectReadReusesAnUnchangedMemberAndDecodesAChangedOne) {
   EXPECT_NE(second->members[2], first->members[1]);
   EXPECT_EQ(second->members[2]->data, json({{"version", "2.0.1"}}));
   EXPECT_EQ(second->members[2]->version, 11);
-  EXPECT_EQ(second->leader->member.data, json({{"version", "1.6.5"}}));
+  EXPECT_EQ(second->leader->member->data, json({{"version", "1.6.5"}}));
   // The same answer read by a DCS without a previous view gives the same cluster.
   auto fresh = make();
   EXPECT_EQ(*fresh->get_cluster(), *second);
