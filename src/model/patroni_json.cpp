@@ -201,7 +201,19 @@ bool to_nlohmann(simdjson::dom::element element, nlohmann::json& out) {
 }
 
 std::optional<nlohmann::json> parse_with_simdjson(std::string_view text) {
-  thread_local simdjson::dom::parser parser;
+  // Its depth limit is ours (kMaxJsonDepth; growing the buffers keeps it): a deeper text is an
+  // error here and goes to the reference path, which refuses it, so no bracket count is needed.
+  struct DepthLimitedParser {
+    simdjson::dom::parser parser;
+    bool ready = false;  // allocated with our depth limit (else the reference path reads)
+  };
+  thread_local DepthLimitedParser limited = [] {
+    DepthLimitedParser fresh;
+    fresh.ready = fresh.parser.allocate(1024, kMaxJsonDepth) == simdjson::SUCCESS;
+    return fresh;
+  }();
+  if (!limited.ready) return std::nullopt;
+  auto& parser = limited.parser;
   simdjson::dom::element root;
   // realloc_if_needed: the text is copied into the parser's own padded buffer, kept between calls.
   if (parser.parse(text.data(), text.size(), /*realloc_if_needed=*/true).get(root)) return std::nullopt;
@@ -235,8 +247,7 @@ std::optional<nlohmann::json> parse_json(std::string_view text) noexcept {
   // beyond 64 bits (nlohmann: a float; simdjson: an error). Those, and anything simdjson refuses,
   // are left to nlohmann, which decides. The fuzz target checks the two agree.
   if (text.size() <= kFastParseLimit && !text.starts_with("\xEF\xBB\xBF") &&
-      text.find('\0') == std::string_view::npos && text.find("-0") == std::string_view::npos &&
-      !json_nested_too_deep(text)) {
+      text.find('\0') == std::string_view::npos && text.find("-0") == std::string_view::npos) {
     try {
       if (auto value = parse_with_simdjson(text)) return value;
     } catch (...) {

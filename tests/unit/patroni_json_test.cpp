@@ -176,6 +176,19 @@ TEST(PatroniJson, ParseReadsEveryValueAsNlohmannAloneWould) {
     EXPECT_EQ(fast->dump(), reference->dump());
     EXPECT_EQ(fast->type(), reference->type());
   }
+  // Around the depth limit, where simdjson's own limit (set to ours) and the bracket count meet.
+  for (const int depth : {model::kMaxJsonDepth - 1, model::kMaxJsonDepth, model::kMaxJsonDepth + 1}) {
+    std::string array =
+        std::string(static_cast<std::size_t>(depth), '[') + std::string(static_cast<std::size_t>(depth), ']');
+    std::string object;
+    for (int i = 0; i < depth; ++i) object += R"({"a":)";
+    object += "1" + std::string(static_cast<std::size_t>(depth), '}');
+    for (const auto& text : {array, object}) {
+      SCOPED_TRACE(depth);
+      EXPECT_EQ(model::parse_json(text).has_value(), depth <= model::kMaxJsonDepth);
+      EXPECT_EQ(model::parse_json(text).has_value(), model::parse_json_reference(text).has_value());
+    }
+  }
   // The number types themselves, as the readers see them.
   EXPECT_TRUE(model::parse_json("5")->is_number_unsigned());
   EXPECT_TRUE(model::parse_json("-5")->is_number_integer() && !model::parse_json("-5")->is_number_unsigned());
