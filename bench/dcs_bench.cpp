@@ -441,6 +441,23 @@ json section_ops() {
   return out;
 }
 
+// Rewrites one member of a populated cluster (picked at random, a new LSN each time), as a busy
+// cluster's touch_member does: the next direct read then has to build a new view.
+struct MemberRewriter {
+  bench::EtcdAdmin& admin;
+  const std::string& prefix;  // "/service/<scope>/"
+  const std::vector<std::string>& names;
+  std::int64_t lease;
+  std::mt19937 random{11};
+  std::int64_t lsn = 67108960;
+
+  void operator()() {
+    const auto m = static_cast<std::size_t>(random() % names.size());
+    admin.put(prefix + "members/" + names[m],
+              bench::member_data(static_cast<int>(m) + 1, m == 0 ? "master" : "replica", lsn += 16).dump(), lease);
+  }
+};
+
 json section_getcluster() {
   bench::EtcdAdmin admin(g_options.endpoint);
   const std::int64_t member_lease = admin.lease_grant(3600);
@@ -475,13 +492,8 @@ json section_getcluster() {
     // The same read when the cluster moved since the last one: a member (picked at random) is
     // rewritten ahead of each side, as a busy cluster's touch_member does, so libdcs builds a
     // new view every time instead of handing back the unchanged one.
-    std::mt19937 random(11);
-    std::int64_t lsn = 67108960;
-    spec.before = [&] {
-      const auto m = static_cast<int>(random() % names.size());
-      admin.put(p + "members/" + names[static_cast<std::size_t>(m)],
-                bench::member_data(m + 1, m == 0 ? "master" : "replica", lsn += 16).dump(), member_lease);
-    };
+    MemberRewriter rewrite{admin, p, names, member_lease};
+    spec.before = [&] { rewrite(); };
     spec.n = std::max(5, scaled(base_n) / 2);
     auto moved = paired(std::to_string(members) + " members, one rewritten before each read", raw, calls, spec);
     print_row(moved);
@@ -658,17 +670,11 @@ json section_profile_getcluster() {
   Etcd3 ctl(dcs_options(g_options.endpoint, scope, "libdcs-bench-ctl", true));
   const int n = scaled(200);
   int failures = 0;
-  std::mt19937 random(11);
-  std::int64_t lsn = 67108960;
+  MemberRewriter rewrite{admin, p, names, member_lease};
   double read_cpu = 0;
   const auto c0 = bench::cpu_time();
   for (int i = 0; i < n; ++i) {
-    if (g_options.rewrite) {
-      const auto m = static_cast<std::size_t>(random() % names.size());
-      admin.put(p + "members/" + names[m],
-                bench::member_data(static_cast<int>(m) + 1, m == 0 ? "master" : "replica", lsn += 16).dump(),
-                member_lease);
-    }
+    if (g_options.rewrite) rewrite();
     const double r0 = bench::thread_cpu_seconds();
     const auto c = ctl.get_cluster();
     read_cpu += bench::thread_cpu_seconds() - r0;

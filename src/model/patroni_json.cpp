@@ -222,15 +222,17 @@ std::optional<nlohmann::json> parse_with_simdjson(std::string_view text) {
   return out;
 }
 
+// What json.loads refuses that a parser would read: a byte order mark (nlohmann skips it), and a
+// NUL byte (nlohmann stops there as if the text ended: "1\0junk" would read as 1; JSON text never
+// holds one).
+bool refused_before_parsing(std::string_view text) noexcept {
+  return text.starts_with("\xEF\xBB\xBF") || text.find('\0') != std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> parse_json_reference(std::string_view text) noexcept {
-  // Python's json.loads refuses a byte order mark; nlohmann would skip it.
-  if (text.starts_with("\xEF\xBB\xBF")) return std::nullopt;
-  // nlohmann stops at a NUL byte as if the text ended there ("1\0junk" would read as 1); JSON
-  // text never holds one, and json.loads refuses it.
-  if (text.find('\0') != std::string_view::npos) return std::nullopt;
-  if (json_nested_too_deep(text)) return std::nullopt;
+  if (refused_before_parsing(text) || json_nested_too_deep(text)) return std::nullopt;
   try {
     auto value = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded()) return std::nullopt;
@@ -246,8 +248,8 @@ std::optional<nlohmann::json> parse_json(std::string_view text) noexcept {
   // except a "-0" (nlohmann: a signed integer; simdjson cannot tell it from 0) and integers
   // beyond 64 bits (nlohmann: a float; simdjson: an error). Those, and anything simdjson refuses,
   // are left to nlohmann, which decides. The fuzz target checks the two agree.
-  if (text.size() <= kFastParseLimit && !text.starts_with("\xEF\xBB\xBF") &&
-      text.find('\0') == std::string_view::npos && text.find("-0") == std::string_view::npos) {
+  if (refused_before_parsing(text)) return std::nullopt;
+  if (text.size() <= kFastParseLimit && text.find("-0") == std::string_view::npos) {
     try {
       if (auto value = parse_with_simdjson(text)) return value;
     } catch (...) {
