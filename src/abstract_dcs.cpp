@@ -68,6 +68,14 @@ AbstractDCS::AbstractDCS(DCSSettings settings)
       // Patroni starts from {}: an empty failsafe is not written before the first read.
       last_failsafe_(nlohmann::json::object()) {}
 
+const nlohmann::json& AbstractDCS::remembered_status_locked() {
+  if (status_read_from_) {
+    last_status_ = remembered_status(status_read_from_->status);
+    status_read_from_.reset();
+  }
+  return last_status_;
+}
+
 AbstractDCS::~AbstractDCS() = default;
 
 std::string AbstractDCS::client_path(std::string_view path) const {
@@ -179,14 +187,14 @@ std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
     cluster_valid_till_ = clock_->now() + ttl_;
     return cluster;
   }
-  auto status = remembered_status(cluster->status);
-  nlohmann::json failsafe = cluster->failsafe ? *cluster->failsafe : nlohmann::json(nullptr);
   std::lock_guard lock(mutex_);
   cluster_ = cluster;
   last_loaded_ = cluster;
   cluster_valid_till_ = clock_->now() + ttl_;
-  last_status_ = std::move(status);
-  last_failsafe_ = std::move(failsafe);
+  // Nothing is copied: the status is derived from the view when a write needs it, and the
+  // failsafe is the view's own (shared) object.
+  status_read_from_ = cluster;
+  last_failsafe_ = cluster->failsafe;
   return cluster;
 }
 
@@ -313,18 +321,20 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
     std::lock_guard lock(mutex_);
     // A caller that only knows the optime (delete_leader, write_leader_optime) keeps the slots
     // the store already has.
+    const auto& remembered = remembered_status_locked();
     for (const char* name : {"slots", "retain_slots"}) {
-      if (status.contains(name) || !last_status_.is_object()) continue;
-      const auto it = last_status_.find(name);
-      if (it != last_status_.end() && model::python_truthy(*it)) status[name] = *it;
+      if (status.contains(name) || !remembered.is_object()) continue;
+      const auto it = remembered.find(name);
+      if (it != remembered.end() && model::python_truthy(*it)) status[name] = *it;
     }
     for (auto it = status.begin(); it != status.end();) it = it->is_null() ? status.erase(it) : std::next(it);
-    const auto& previous = last_status_.is_object() ? last_status_ : nlohmann::json::object();
+    const auto& previous = remembered.is_object() ? remembered : nlohmann::json::object();
     changed = !deep_compare(previous, status);
   }
   if (changed && do_write_status(status_text(status))) {
     std::lock_guard lock(mutex_);
     last_status_ = status;
+    status_read_from_.reset();
   }
 
   // Members older than Patroni 2.1.0 only read optime/leader: keep it up to date while one is
@@ -348,7 +358,7 @@ void AbstractDCS::write_failsafe(const nlohmann::json& value) {
   bool unchanged = false;
   {
     std::lock_guard lock(mutex_);
-    unchanged = last_failsafe_.is_object() && deep_compare(last_failsafe_, value);
+    unchanged = last_failsafe_ && last_failsafe_->is_object() && deep_compare(*last_failsafe_, value);
   }
   if (!unchanged && do_write_failsafe(to_patroni_json(value))) {
     std::lock_guard lock(mutex_);

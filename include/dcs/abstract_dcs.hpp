@@ -191,6 +191,9 @@ class DCS_EXPORT AbstractDCS {
     void assign(const std::vector<StoredKey>& keys);
   };
 
+  /// The status last read or written, derived now if it was noted from a read. Needs mutex_.
+  const nlohmann::json& remembered_status_locked();
+
   DCSSettings settings_;
   std::shared_ptr<const Clock> clock_;
   std::string base_path_;
@@ -202,8 +205,12 @@ class DCS_EXPORT AbstractDCS {
   std::shared_ptr<const Cluster> cluster_;
   std::shared_ptr<const Cluster> last_loaded_;  // survives reset_cluster: members to reuse
   Clock::time_point cluster_valid_till_{};
-  nlohmann::json last_status_;    // last status read or written (null: none)
-  nlohmann::json last_failsafe_;  // last failsafe read or written (null: none)
+  // The last status read or written (null: none). A read only notes the view it came from: the
+  // JSON is derived when a status write first needs it, so reads that write nothing (patronictl)
+  // never build it.
+  nlohmann::json last_status_;
+  std::shared_ptr<const Cluster> status_read_from_;  // when set, last_status_ is this view's status
+  SharedValue<nlohmann::json> last_failsafe_;        // last failsafe read or written (empty: none)
   std::optional<std::int64_t> last_leader_optime_;
   // The keys the default load_cluster last built `last_read_view_` from.
   ReadFingerprint last_read_;

@@ -50,6 +50,18 @@ TEST_F(AbstractDcsWrites, MissingSlotsAreCarriedOverFromTheLastKnownStatus) {
   EXPECT_EQ(dcs.status_writes(), Strings{R"({"optime":200,"slots":{"s":1},"retain_slots":["m"]})"});
 }
 
+// A read only notes its view; the status it holds is compared when a write comes. Whatever came
+// last, a read or a write, is what the next write is compared with.
+TEST_F(AbstractDcsWrites, TheLatestReadOrWriteIsWhatTheNextStatusIsComparedWith) {
+  read({{"status", R"({"optime":100})", 3, 0}});
+  dcs.write_status({{"optime", 200}});
+  read({{"status", R"({"optime":300,"slots":{"s":1}})", 5, 0}});
+  dcs.write_status({{"optime", 300}});  // the newer read's status, its slots carried over
+  EXPECT_EQ(dcs.status_writes(), Strings{R"({"optime":200})"});
+  dcs.write_status({{"optime", 200}});
+  EXPECT_EQ(dcs.status_writes(), (Strings{R"({"optime":200})", R"({"optime":200,"slots":{"s":1}})"}));
+}
+
 TEST_F(AbstractDcsWrites, ExplicitNullsDropSlotsInsteadOfCarryingThemOver) {
   read({{"status", R"({"optime":100,"slots":{"s":1}})", 3, 0}});
   dcs.write_status({{"optime", 100}, {"slots", nullptr}, {"retain_slots", nullptr}});
