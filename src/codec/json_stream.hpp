@@ -22,6 +22,8 @@ class JsonStreamSplitter {
   bool has_partial_document() const noexcept { return in_document_; }
 
  private:
+  std::size_t string_end(std::string_view chunk, std::size_t from);
+
   std::string buffer_;  // bytes of the unfinished document
   bool in_document_ = false;
   bool in_string_ = false;

@@ -122,6 +122,44 @@ TEST(JsonStreamSplitter, ReportsAStreamCutInsideADocument) {
   }
 }
 
+// Strings are skipped to their closing quote in one search, so every run of backslashes before a
+// quote matters: an odd run escapes it, an even run does not, wherever the chunks are cut.
+TEST(JsonStreamSplitter, BackslashRunsBeforeAQuoteDecideWhereAStringEnds) {
+  for (int run = 0; run <= 5; ++run) {
+    const std::string backslashes(static_cast<std::size_t>(run), '\\');
+    // An odd run escapes the quote, so the string goes on to the next one; the '}' in between
+    // is then string content.
+    const std::string document = run % 2 == 0 ? "{\"a\":\"x" + backslashes + "\",\"b\":{}}"
+                                              : "{\"a\":\"x" + backslashes + "\"}\\\\\",\"b\":[]}";
+    const std::string stream = document + "\n{\"c\":\"\\\\\"}";
+    const std::vector<std::string> expected = {document, "{\"c\":\"\\\\\"}"};
+    for (std::size_t a = 0; a <= stream.size(); ++a) {
+      for (std::size_t b = a; b <= stream.size(); ++b) {
+        ASSERT_EQ(split_at(stream, {a, b}), expected) << "run " << run << ", cuts at " << a << " and " << b;
+      }
+    }
+    for (const auto& doc : expected) EXPECT_NO_THROW(parse_object(doc)) << doc;
+  }
+}
+
+TEST(JsonStreamSplitter, AStringThatSpansManyChunksKeepsItsEscapeState) {
+  // A long value (as a base64 member value is) fed in chunks that each end on a backslash.
+  std::string value;
+  for (int i = 0; i < 50; ++i) value += "abc\\\\d\\\"";  // abc, an escaped backslash, d, an escaped quote
+  const std::string document = "{\"v\":\"" + value + "\"}";
+  JsonStreamSplitter splitter;
+  std::vector<std::string> docs;
+  std::size_t from = 0;
+  while (from < document.size()) {
+    auto to = document.find('\\', from);
+    to = to == std::string::npos ? document.size() : to + 1;
+    splitter.feed(std::string_view(document).substr(from, to - from), docs);
+    from = to;
+  }
+  ASSERT_EQ(docs, std::vector<std::string>{document});
+  EXPECT_EQ(parse_object(docs[0]).at("v").get<std::string>().size(), 50u * 6u);  // abc \ d "
+}
+
 TEST(JsonStreamSplitter, RejectsBytesOutsideAnObject) {
   JsonStreamSplitter splitter;
   std::vector<std::string> docs;
