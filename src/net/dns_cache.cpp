@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <memory>
 #include <string_view>
 #include <system_error>
@@ -49,11 +50,10 @@ std::optional<std::pair<std::string, int>> split_url_host_port(const std::string
   }
   int port = scheme == "https" ? 443 : 80;
   if (!port_text.empty()) {
-    try {
-      port = std::stoi(std::string(port_text));
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
+    // All digits and a real port: "2379x", "+2379" or "70000" is no address to pin.
+    const auto* end = port_text.data() + port_text.size();
+    const auto [stop, error] = std::from_chars(port_text.data(), end, port);
+    if (error != std::errc{} || stop != end || port < 1 || port > 65535) return std::nullopt;
   }
   return std::make_pair(std::string(host), port);
 }

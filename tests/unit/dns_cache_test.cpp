@@ -249,6 +249,15 @@ TEST(DnsHelpersTest, SplitsTheHostAndPortOfAUrl) {
   EXPECT_FALSE(split_url_host_port("http:///v3"));
   EXPECT_FALSE(split_url_host_port("http://[::1:2379"));
   EXPECT_FALSE(split_url_host_port("http://etcd1:port/v3"));
+  // The port is all digits and within 1-65535, or the URL is not split at all.
+  EXPECT_FALSE(split_url_host_port("http://etcd1:2379x/v3"));
+  EXPECT_FALSE(split_url_host_port("http://etcd1:+2379"));
+  EXPECT_FALSE(split_url_host_port("http://etcd1:-1"));
+  EXPECT_FALSE(split_url_host_port("http://etcd1:0"));
+  EXPECT_FALSE(split_url_host_port("http://etcd1:65536"));
+  EXPECT_FALSE(split_url_host_port("http://etcd1:99999999999"));
+  EXPECT_EQ(split_url_host_port("http://etcd1:65535"), HostPort("etcd1", 65535));
+  EXPECT_EQ(split_url_host_port("http://[::1]:1/v3"), HostPort("::1", 1));
 }
 
 TEST(DnsHelpersTest, CurlResolveEntryForIpv4AndIpv6) {

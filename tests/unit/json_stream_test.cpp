@@ -129,8 +129,8 @@ TEST(JsonStreamSplitter, BackslashRunsBeforeAQuoteDecideWhereAStringEnds) {
     const std::string backslashes(static_cast<std::size_t>(run), '\\');
     // An odd run escapes the quote, so the string goes on to the next one; the '}' in between
     // is then string content.
-    const std::string document = run % 2 == 0 ? "{\"a\":\"x" + backslashes + "\",\"b\":{}}"
-                                              : "{\"a\":\"x" + backslashes + "\"}\\\\\",\"b\":[]}";
+    const std::string document =
+        run % 2 == 0 ? "{\"a\":\"x" + backslashes + "\",\"b\":{}}" : "{\"a\":\"x" + backslashes + "\"}\\\\\",\"b\":[]}";
     const std::string stream = document + "\n{\"c\":\"\\\\\"}";
     const std::vector<std::string> expected = {document, "{\"c\":\"\\\\\"}"};
     for (std::size_t a = 0; a <= stream.size(); ++a) {
