@@ -87,6 +87,10 @@ struct DCS_EXPORT Leader {
     static const std::string kNone;
     return member ? member->name : kNone;
   }
+  /// What stands in for the member of a holder `name` that has no member key.
+  static Member placeholder_member(std::string name) {
+    return Member{-1, std::move(name), 0, nlohmann::json::object()};
+  }
 
   friend bool operator==(const Leader&, const Leader&) = default;
 };

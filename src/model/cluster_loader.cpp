@@ -109,9 +109,9 @@ Cluster Cluster::from_keys(const std::vector<StoredKey>& keys, const Cluster* pr
       cluster.leader = previous->leader;
     } else {
       // A leader without a member key still holds the lock: a placeholder stands in for it.
-      cluster.leader = Leader{
-          n->version, n->session,
-          holder ? SharedValue<Member>(*it) : SharedValue<Member>(Member{-1, name, 0, nlohmann::json::object()})};
+      cluster.leader =
+          Leader{n->version, n->session,
+                 holder ? SharedValue<Member>(*it) : SharedValue<Member>(Leader::placeholder_member(name))};
     }
   }
 

@@ -30,7 +30,7 @@ SharedValue<Member> leader_member(const Cluster& cluster, const std::string& nam
   const auto it = std::find_if(cluster.members.begin(), cluster.members.end(),
                                [&name](const MemberPtr& m) { return m->name == name; });
   if (it != cluster.members.end()) return SharedValue<Member>(*it);
-  return Member{-1, name, 0, nlohmann::json::object()};
+  return Leader::placeholder_member(name);
 }
 
 void patch_member(Cluster& cluster, const StoredKey* node, std::string_view name) {
