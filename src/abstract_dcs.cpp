@@ -76,6 +76,28 @@ const nlohmann::json& AbstractDCS::remembered_status_locked() {
   return last_status_;
 }
 
+// Both lists are in key order: walked side by side, a member object seen last time (members
+// are immutable and shared between views) keeps its parsed version; any other is parsed.
+std::optional<std::array<int, 3>> AbstractDCS::min_member_version_locked(const Cluster& view) {
+  std::vector<ParsedVersion> parsed;
+  parsed.reserve(view.members.size());
+  auto before = parsed_versions_.begin();
+  std::optional<std::array<int, 3>> lowest;
+  const auto end = parsed_versions_.end();
+  for (const auto& member : view.members) {
+    // Mostly the next one seen is this very object: one pointer comparison.
+    if (before != end && before->member != member) {
+      while (before != end && before->member->name < member->name) ++before;
+    }
+    const bool seen = before != end && before->member == member;
+    const auto version = seen ? (before++)->version : member->patroni_version();
+    if (version && (!lowest || *version < *lowest)) lowest = version;
+    parsed.push_back({member, version});
+  }
+  parsed_versions_ = std::move(parsed);
+  return lowest;
+}
+
 AbstractDCS::~AbstractDCS() = default;
 
 std::string AbstractDCS::client_path(std::string_view path) const {
@@ -340,7 +362,11 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
   // Members older than Patroni 2.1.0 only read optime/leader: keep it up to date while one is
   // around.
   const auto view = cluster();
-  const auto min_version = view ? view->min_version() : std::nullopt;
+  std::optional<std::array<int, 3>> min_version;
+  if (view) {
+    std::lock_guard lock(mutex_);
+    min_version = min_member_version_locked(*view);
+  }
   if (!min_version || *min_version >= std::array<int, 3>{2, 1, 0}) return;
   const auto optime = status.find(kOptime);
   if (optime == status.end() || !optime->is_number_integer()) return;

@@ -7,6 +7,7 @@
 // Callers in failsafe mode tell "the store said no" from "there is no store" that way.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -193,6 +194,15 @@ class DCS_EXPORT AbstractDCS {
 
   /// The status last read or written, derived now if it was noted from a read. Needs mutex_.
   const nlohmann::json& remembered_status_locked();
+  /// view.min_version(), parsing only the members that are not the very objects the last call
+  /// saw (a busy cluster rewrites a member or two between status writes). Needs mutex_.
+  std::optional<std::array<int, 3>> min_member_version_locked(const Cluster& view);
+
+  /// A member object and the Patroni version parsed from it.
+  struct ParsedVersion {
+    MemberPtr member;
+    std::optional<std::array<int, 3>> version;
+  };
 
   DCSSettings settings_;
   std::shared_ptr<const Clock> clock_;
@@ -212,6 +222,8 @@ class DCS_EXPORT AbstractDCS {
   std::shared_ptr<const Cluster> status_read_from_;  // when set, last_status_ is this view's status
   SharedValue<nlohmann::json> last_failsafe_;        // last failsafe read or written (empty: none)
   std::optional<std::int64_t> last_leader_optime_;
+  // The versions min_member_version_locked parsed last, in the member list's (key) order.
+  std::vector<ParsedVersion> parsed_versions_;
   // The keys the default load_cluster last built `last_read_view_` from.
   ReadFingerprint last_read_;
   std::shared_ptr<const Cluster> last_read_view_;

@@ -105,6 +105,21 @@ TEST_F(AbstractDcsWrites, LegacyOptimeIsWrittenWhileAPre210MemberIsPresent) {
   EXPECT_EQ(dcs.status_writes().size(), 2u);
 }
 
+// Versions parsed for one status write are reused for the same member objects at the next one:
+// a member rewritten in between (a new object) is read again, whichever way its version moved.
+TEST_F(AbstractDcsWrites, LegacyOptimeFollowsAMemberThatIsUpgradedOrDowngraded) {
+  read({{"members/a", R"({"version":"3.0.2"})", 1, 1}, {"members/b", R"({"version":"2.0.2"})", 2, 1}});
+  dcs.write_status({{"optime", 100}});
+  read({{"members/a", R"({"version":"3.0.2"})", 1, 1}, {"members/b", R"({"version":"3.0.2"})", 3, 1}});
+  dcs.write_status({{"optime", 200}});  // b upgraded: no legacy key any more
+  read({{"members/a", R"({"version":"1.6.5"})", 4, 1}, {"members/b", R"({"version":"3.0.2"})", 3, 1}});
+  dcs.write_status({{"optime", 300}});  // a downgraded, b unchanged (the same object)
+  read({{"members/b", R"({"version":"3.0.2"})", 3, 1}, {"members/c", R"({"version":"3.0.2"})", 5, 1}});
+  dcs.write_status({{"optime", 400}});  // a gone
+  EXPECT_EQ(dcs.leader_optime_writes, (Strings{"100", "300"}));
+  EXPECT_EQ(dcs.status_writes().size(), 4u);
+}
+
 TEST_F(AbstractDcsWrites, NoLegacyOptimeWithoutAnOldMember) {
   read({{"members/a", R"({"version":"2.1.0"})", 1, 1}, {"members/b", R"({})", 2, 1}});
   dcs.write_status({{"optime", 100}});
