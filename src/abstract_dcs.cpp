@@ -76,25 +76,22 @@ const nlohmann::json& AbstractDCS::remembered_status_locked() {
   return last_status_;
 }
 
-// Both lists are in key order: walked side by side, a member object seen last time (members
-// are immutable and shared between views) keeps its parsed version; any other is parsed.
+// Position by position: the same member object (members are immutable and shared between
+// views) keeps the version parsed from it; any other is parsed. The memo only watches the objects
+// (weak references), so no member outlives its views because of it. A member joining or leaving
+// shifts the positions after it: those are parsed once more.
 std::optional<std::array<int, 3>> AbstractDCS::min_member_version_locked(const Cluster& view) {
-  std::vector<ParsedVersion> parsed;
-  parsed.reserve(view.members.size());
-  auto before = parsed_versions_.begin();
+  const auto same_object = [](const std::weak_ptr<const Member>& seen, const MemberPtr& member) {
+    return !seen.owner_before(member) && !member.owner_before(seen);
+  };
+  parsed_versions_.resize(view.members.size());
   std::optional<std::array<int, 3>> lowest;
-  const auto end = parsed_versions_.end();
-  for (const auto& member : view.members) {
-    // Mostly the next one seen is this very object: one pointer comparison.
-    if (before != end && before->member != member) {
-      while (before != end && before->member->name < member->name) ++before;
-    }
-    const bool seen = before != end && before->member == member;
-    const auto version = seen ? (before++)->version : member->patroni_version();
-    if (version && (!lowest || *version < *lowest)) lowest = version;
-    parsed.push_back({member, version});
+  for (std::size_t i = 0; i < view.members.size(); ++i) {
+    const auto& member = view.members[i];
+    auto& parsed = parsed_versions_[i];
+    if (!same_object(parsed.member, member)) parsed = {member, member->patroni_version()};
+    if (parsed.version && (!lowest || *parsed.version < *lowest)) lowest = parsed.version;
   }
-  parsed_versions_ = std::move(parsed);
   return lowest;
 }
 

@@ -195,12 +195,13 @@ class DCS_EXPORT AbstractDCS {
   /// The status last read or written, derived now if it was noted from a read. Needs mutex_.
   const nlohmann::json& remembered_status_locked();
   /// view.min_version(), parsing only the members that are not the very objects the last call
-  /// saw (a busy cluster rewrites a member or two between status writes). Needs mutex_.
+  /// saw at the same position (a busy cluster rewrites a member or two between status writes).
+  /// Needs mutex_.
   std::optional<std::array<int, 3>> min_member_version_locked(const Cluster& view);
 
-  /// A member object and the Patroni version parsed from it.
+  /// A member object (watched, not kept) and the Patroni version parsed from it.
   struct ParsedVersion {
-    MemberPtr member;
+    std::weak_ptr<const Member> member;
     std::optional<std::array<int, 3>> version;
   };
 
@@ -222,7 +223,7 @@ class DCS_EXPORT AbstractDCS {
   std::shared_ptr<const Cluster> status_read_from_;  // when set, last_status_ is this view's status
   SharedValue<nlohmann::json> last_failsafe_;        // last failsafe read or written (empty: none)
   std::optional<std::int64_t> last_leader_optime_;
-  // The versions min_member_version_locked parsed last, in the member list's (key) order.
+  // The versions min_member_version_locked parsed last, position by position.
   std::vector<ParsedVersion> parsed_versions_;
   // The keys the default load_cluster last built `last_read_view_` from.
   ReadFingerprint last_read_;
