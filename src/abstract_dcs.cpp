@@ -69,10 +69,8 @@ AbstractDCS::AbstractDCS(DCSSettings settings)
       last_failsafe_(nlohmann::json::object()) {}
 
 const nlohmann::json& AbstractDCS::remembered_status_locked() {
-  if (status_read_from_) {
-    last_status_ = remembered_status(status_read_from_->status);
-    status_read_from_.reset();
-  }
+  if (status_from_last_loaded_ && last_loaded_) last_status_ = remembered_status(last_loaded_->status);
+  status_from_last_loaded_ = false;
   return last_status_;
 }
 
@@ -212,14 +210,19 @@ std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
   cluster_valid_till_ = clock_->now() + ttl_;
   // Nothing is copied: the status is derived from the view when a write needs it, and the
   // failsafe is the view's own (shared) object.
-  status_read_from_ = cluster;
+  status_from_last_loaded_ = true;
   last_failsafe_ = cluster->failsafe;
   return cluster;
 }
 
+const std::shared_ptr<const Cluster>* AbstractDCS::valid_cluster_locked() const {
+  return cluster_ && cluster_valid_till_ > clock_->now() ? &cluster_ : nullptr;
+}
+
 std::shared_ptr<const Cluster> AbstractDCS::cluster() const {
   std::lock_guard lock(mutex_);
-  return cluster_valid_till_ > clock_->now() ? cluster_ : nullptr;
+  const auto* view = valid_cluster_locked();
+  return view ? *view : nullptr;
 }
 
 void AbstractDCS::reset_cluster() {
@@ -353,16 +356,15 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
   if (changed && do_write_status(status_text(status))) {
     std::lock_guard lock(mutex_);
     last_status_ = status;
-    status_read_from_.reset();
+    status_from_last_loaded_ = false;
   }
 
   // Members older than Patroni 2.1.0 only read optime/leader: keep it up to date while one is
   // around.
-  const auto view = cluster();
   std::optional<std::array<int, 3>> min_version;
-  if (view) {
+  {
     std::lock_guard lock(mutex_);
-    min_version = min_member_version_locked(*view);
+    if (const auto* view = valid_cluster_locked()) min_version = min_member_version_locked(**view);
   }
   if (!min_version || *min_version >= std::array<int, 3>{2, 1, 0}) return;
   const auto optime = status.find(kOptime);

@@ -192,7 +192,9 @@ class DCS_EXPORT AbstractDCS {
     void assign(const std::vector<StoredKey>& keys);
   };
 
-  /// The status last read or written, derived now if it was noted from a read. Needs mutex_.
+  /// The view cluster() hands out while it is valid, else null. Needs mutex_.
+  const std::shared_ptr<const Cluster>* valid_cluster_locked() const;
+  /// The status last read or written, derived now if it was marked from a read. Needs mutex_.
   const nlohmann::json& remembered_status_locked();
   /// view.min_version(), parsing only the members that are not the very objects the last call
   /// saw at the same position (a busy cluster rewrites a member or two between status writes).
@@ -216,12 +218,12 @@ class DCS_EXPORT AbstractDCS {
   std::shared_ptr<const Cluster> cluster_;
   std::shared_ptr<const Cluster> last_loaded_;  // survives reset_cluster: members to reuse
   Clock::time_point cluster_valid_till_{};
-  // The last status read or written (null: none). A read only notes the view it came from: the
+  // The last status read or written (null: none). A read only marks it as last_loaded_'s: the
   // JSON is derived when a status write first needs it, so reads that write nothing (patronictl)
   // never build it.
   nlohmann::json last_status_;
-  std::shared_ptr<const Cluster> status_read_from_;  // when set, last_status_ is this view's status
-  SharedValue<nlohmann::json> last_failsafe_;        // last failsafe read or written (empty: none)
+  bool status_from_last_loaded_ = false;       // last_status_ is still to be derived from last_loaded_
+  SharedValue<nlohmann::json> last_failsafe_;  // last failsafe read or written (empty: none)
   std::optional<std::int64_t> last_leader_optime_;
   // The versions min_member_version_locked parsed last, position by position.
   std::vector<ParsedVersion> parsed_versions_;
