@@ -10,7 +10,8 @@
 //   ops         touch_member (changed / unchanged), attempt_to_acquire_leader (key absent),
 //               update_leader without / with a status write, one busy HA cycle
 //               (get_cluster + touch_member + update_leader(lsn)); paired with the raw requests.
-//   getcluster  get_cluster as a direct read (patronictl mode) of 3 / 100 / 1000 members.
+//   getcluster  get_cluster as a direct read (patronictl mode) of 3 / 100 / 1000 members
+//               (only --members N of them when given).
 //   hacycle     process CPU per busy HA cycle (getrusage), libdcs and the raw request sequence.
 //   memory      run alone, in a fresh process: Etcd3 + 1000 busy HA cycles, then VmRSS, RssAnon,
 //               RssFile, RssShmem, VmHWM and threads; also those of a bare libcurl process
@@ -78,7 +79,7 @@ struct Options {
   double scale = 1.0;
   std::string floor_exe;
   bool show_requests = false;  // print every recorded request body
-  int members = 100;           // profile-getcluster
+  int members = 0;             // getcluster: only this cluster size; profile-getcluster: 100 if 0
   bool rewrite = false;        // profile-getcluster: one member rewritten (untimed) before each read
 };
 
@@ -465,6 +466,7 @@ json section_getcluster() {
   json out = json::object();
   print_header("get_cluster, direct read (patronictl mode: one range over the cluster prefix; microseconds)");
   for (const auto& [members, base_n] : std::vector<std::pair<int, int>>{{3, 2000}, {100, 500}, {1000, 100}}) {
+    if (g_options.members != 0 && members != g_options.members) continue;
     const std::string scope = "libdcs-bench-gc-" + std::to_string(members), p = "/service/" + scope + "/";
     const auto names = admin.populate_cluster(scope, members, member_lease);
     const auto keys = admin.count_prefix(p);
@@ -663,7 +665,7 @@ json section_profile() {
 json section_profile_getcluster() {
   bench::EtcdAdmin admin(g_options.endpoint);
   const std::int64_t member_lease = admin.lease_grant(3600);
-  const int members = g_options.members;
+  const int members = g_options.members != 0 ? g_options.members : 100;
   const std::string scope = "libdcs-bench-pgc-" + std::to_string(members), p = "/service/" + scope + "/";
   admin.remove_prefix(p);
   const auto names = admin.populate_cluster(scope, members, member_lease);
