@@ -650,8 +650,15 @@ json section_profile() {
       "profile: %d busy cycles, %.1f us CPU per cycle (calling thread: get_cluster %.1f, touch_member %.1f, "
       "update_leader %.1f), failures %d\n",
       n, per_cycle(cpu.total()), per_cycle(phase[0]), per_cycle(phase[1]), per_cycle(phase[2]), failures);
+  // Who applied the cycle's own writes to the cache: the write-through (at the response's
+  // revision) or the watcher (its event came first).
+  const auto cache = dcs.kv_cache() != nullptr ? dcs.kv_cache()->health() : dcs::etcd3::KVCacheHealth{};
+  std::printf("profile: cache events %llu, write-throughs applied %llu\n",
+              static_cast<unsigned long long>(cache.events), static_cast<unsigned long long>(cache.write_throughs));
   admin.remove_prefix(p);
   return {{"cycles", n},
+          {"cache_events", cache.events},
+          {"cache_write_throughs", cache.write_throughs},
           {"cpu_us_per_cycle", per_cycle(cpu.total())},
           {"thread_cpu_us",
            {{"get_cluster", per_cycle(phase[0])},

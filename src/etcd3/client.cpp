@@ -6,6 +6,7 @@
 #include "codec/kv_codec.hpp"
 #include "codec/lease_codec.hpp"
 #include "etcd3/client_impl.hpp"
+#include "http/spare_buffer.hpp"
 
 namespace dcs::etcd3 {
 
@@ -35,19 +36,24 @@ Resend resend_for(const TxnRequest& request) {
 Etcd3Client::Etcd3Client(Etcd3Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 Etcd3Client::~Etcd3Client() = default;
 
-// The HA loop's requests (range, put, txn, keepalive) are rendered without a JSON tree and their
-// answers read by the fast decoders; an answer those cannot read takes the general decoder.
+// The HA loop's requests (range, put, txn, keepalive) are rendered without a JSON tree (range,
+// put and txn into a reused buffer) and their answers read by the fast decoders; an answer those
+// cannot read takes the general decoder.
 
 RangeResponse Etcd3Client::range(const RangeRequest& request) {
   FastAnswer<RangeResponse, codec::fast_decode_range> fast;
-  const json answer = impl_->execute("/kv/range", codec::encode_text(request), Resend::safe, &fast);
+  http::SpareBuffer text;
+  codec::append_json(text.text, request);
+  const json answer = impl_->execute("/kv/range", text.text, Resend::safe, &fast);
   if (fast.decoded) return std::move(fast.result);
   return decode_answer("range", [&] { return codec::decode_range_response(answer); });
 }
 
 PutResponse Etcd3Client::put(const PutRequest& request) {
   FastAnswer<PutResponse, codec::fast_decode_put> fast;
-  const json answer = impl_->execute("/kv/put", codec::encode_text(request), Resend::never, &fast);
+  http::SpareBuffer text;
+  codec::append_json(text.text, request);
+  const json answer = impl_->execute("/kv/put", text.text, Resend::never, &fast);
   if (fast.decoded) return std::move(fast.result);
   return decode_answer("put", [&] { return codec::decode_put_response(answer); });
 }
@@ -59,7 +65,9 @@ DeleteRangeResponse Etcd3Client::delete_range(const DeleteRangeRequest& request)
 
 TxnResponse Etcd3Client::txn(const TxnRequest& request) {
   FastAnswer<TxnResponse, codec::fast_decode_txn> fast;
-  const json answer = impl_->execute("/kv/txn", codec::encode_text(request), resend_for(request), &fast);
+  http::SpareBuffer text;
+  codec::append_json(text.text, request);
+  const json answer = impl_->execute("/kv/txn", text.text, resend_for(request), &fast);
   if (fast.decoded) return std::move(fast.result);
   return decode_answer("txn", [&] { return codec::decode_txn_response(answer); });
 }
@@ -136,7 +144,8 @@ StatusResponse Etcd3Client::status() {
 VersionInfo Etcd3Client::detect_version() {
   detail::RetryPolicy policy(impl_->budget());
   std::exception_ptr last;
-  for (const auto& endpoint : impl_->endpoints.try_order()) {
+  const auto order = impl_->endpoints.try_order();
+  for (const auto& endpoint : *order) {
     try {
       return impl_->detect_version_at(endpoint, std::max(policy.remaining(), milliseconds(1)));
     } catch (const EtcdException& e) {

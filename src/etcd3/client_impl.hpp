@@ -119,7 +119,8 @@ struct Etcd3Client::Impl {
   /// Logs a new preferred endpoint and tells the endpoint listener and the observer.
   void announce_switch(const std::string& endpoint);
   std::string current_token(std::uint64_t* generation = nullptr) const;
-  http::HttpRequest make_request(std::string url, std::string body, bool send_token,
+  /// `body` is not copied: it must outlive the request.
+  http::HttpRequest make_request(std::string url, std::string_view body, bool send_token,
                                  std::chrono::milliseconds timeout) const;
   /// Performs a unary request on a pooled connection; TransportError -> EtcdConnectionFailed.
   http::HttpResponse send(const http::HttpRequest& request);

@@ -78,8 +78,8 @@ void Etcd3Client::watch(const WatchCreateRequest& request, const WatchCallback& 
   const auto run = [&](const WatchCallback& callback) {
     detail::RetryPolicy policy(impl_->budget());
     url = impl_->endpoints.preferred() + impl_->ensure_prefix(policy) + "/watch";
-    http::HttpRequest http_request =
-        impl_->make_request(url, codec::encode(request).dump(), /*send_token=*/true, impl_->budget());
+    const std::string body = codec::encode(request).dump();
+    http::HttpRequest http_request = impl_->make_request(url, body, /*send_token=*/true, impl_->budget());
     http_request.total_timeout = std::chrono::milliseconds{0};  // a watch lasts as long as it is wanted
 
     WatchStreamReader reader(callback);

@@ -13,9 +13,15 @@ bool EndpointSet::suspect_locked(const std::string& url, Clock::time_point now) 
   return it != failed_at_.end() && now - it->second < kSuspectFor;
 }
 
-std::vector<std::string> EndpointSet::try_order() const {
-  const auto now = Clock::now();
+EndpointSet::Order EndpointSet::try_order() const {
   std::lock_guard lock(mutex_);
+  if (!failed_at_.empty()) return build_order_locked();
+  if (!healthy_order_) healthy_order_ = build_order_locked();
+  return healthy_order_;
+}
+
+EndpointSet::Order EndpointSet::build_order_locked() const {
+  const auto now = Clock::now();
   std::vector<std::string> healthy;
   std::vector<std::pair<Clock::time_point, std::string>> suspects;
   auto place = [&](const std::string& url) {
@@ -31,7 +37,7 @@ std::vector<std::string> EndpointSet::try_order() const {
   }
   std::sort(suspects.begin(), suspects.end());
   for (auto& [when, url] : suspects) healthy.push_back(std::move(url));
-  return healthy;
+  return std::make_shared<const std::vector<std::string>>(std::move(healthy));
 }
 
 std::vector<std::string> EndpointSet::seeds() const {
@@ -43,6 +49,7 @@ void EndpointSet::set_seeds(std::vector<std::string> seeds) {
   std::lock_guard lock(mutex_);
   seeds_ = std::move(seeds);
   urls_ = seeds_;
+  healthy_order_.reset();
   if (std::find(urls_.begin(), urls_.end(), preferred_) == urls_.end()) {
     preferred_ = urls_.empty() ? std::string() : urls_.front();
   }
@@ -51,6 +58,11 @@ void EndpointSet::set_seeds(std::vector<std::string> seeds) {
 std::string EndpointSet::preferred() const {
   std::lock_guard lock(mutex_);
   return preferred_;
+}
+
+bool EndpointSet::is_preferred(const std::string& url) const {
+  std::lock_guard lock(mutex_);
+  return preferred_ == url;
 }
 
 std::vector<std::string> EndpointSet::all() const {
@@ -62,6 +74,7 @@ bool EndpointSet::prefer(const std::string& url) {
   std::lock_guard lock(mutex_);
   if (preferred_ == url) return false;
   preferred_ = url;
+  healthy_order_.reset();
   return true;
 }
 
@@ -72,7 +85,7 @@ void EndpointSet::mark_failed(const std::string& url) {
 
 void EndpointSet::mark_ok(const std::string& url) {
   std::lock_guard lock(mutex_);
-  failed_at_.erase(url);
+  if (!failed_at_.empty()) failed_at_.erase(url);
 }
 
 bool EndpointSet::suspect(const std::string& url) const {
@@ -85,6 +98,7 @@ bool EndpointSet::replace(std::vector<std::string> urls) {
   refreshed_at_ = Clock::now();
   if (urls.empty()) return false;
   urls_ = std::move(urls);
+  healthy_order_.reset();
   if (std::find(urls_.begin(), urls_.end(), preferred_) != urls_.end()) return false;
   preferred_ = urls_.front();
   return true;
@@ -95,6 +109,7 @@ void EndpointSet::merge_seeds() {
   for (const auto& seed : seeds_) {
     if (std::find(urls_.begin(), urls_.end(), seed) == urls_.end()) urls_.push_back(seed);
   }
+  healthy_order_.reset();
 }
 
 EndpointSet::Clock::time_point EndpointSet::refreshed_at() const {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -20,10 +21,13 @@ class EndpointSet {
 
   explicit EndpointSet(std::vector<std::string> seeds);
 
+  using Order = std::shared_ptr<const std::vector<std::string>>;
   /// Preferred endpoint first, then the others; those that failed in the last kSuspectFor
-  /// seconds go last (in the order they failed).
-  std::vector<std::string> try_order() const;
+  /// seconds go last (in the order they failed). Never null. While no endpoint has failed, every
+  /// call shares one list (every request asks for it), built again when the set changes.
+  Order try_order() const;
   std::string preferred() const;
+  bool is_preferred(const std::string& url) const;
   std::vector<std::string> all() const;
   std::vector<std::string> seeds() const;
   /// Installs the seed list found from the configuration (SRV records, resolved host names).
@@ -44,6 +48,7 @@ class EndpointSet {
 
  private:
   bool suspect_locked(const std::string& url, Clock::time_point now) const;
+  Order build_order_locked() const;
 
   mutable std::mutex mutex_;
   std::vector<std::string> seeds_;
@@ -51,6 +56,9 @@ class EndpointSet {
   std::string preferred_;
   std::map<std::string, Clock::time_point> failed_at_;
   Clock::time_point refreshed_at_{};
+  /// The order while failed_at_ is empty (it then does not depend on the time); reset by every
+  /// change of urls_ or preferred_.
+  mutable Order healthy_order_;
 };
 
 }  // namespace dcs::etcd3::detail

@@ -1,14 +1,17 @@
 // The one path every unary request takes: endpoint choice and failover, the call's time budget,
 // re-authentication, the stale-member guard and error mapping.
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_set>
+#include <utility>
 
 #include "codec/cluster_codec.hpp"
 #include "etcd3/client_impl.hpp"
 #include "etcd3/endpoint_discovery.hpp"
 #include "etcd3/version_check.hpp"
+#include "http/spare_buffer.hpp"
 
 namespace dcs::etcd3 {
 
@@ -66,6 +69,36 @@ milliseconds slice_of(const detail::RetryPolicy& policy, std::size_t nodes) {
   return slice_of(policy.remaining(), nodes);
 }
 
+// Where a request URL points: host and port, and whether the host is a literal address (no DNS
+// entry to pin). A session sends to the same one or two endpoints over and over, so the last
+// answer is kept per thread, keyed by the URL's scheme and authority (all that it depends on).
+struct UrlTarget {
+  std::string origin;
+  std::optional<std::pair<std::string, int>> host_port;
+  bool numeric = false;
+};
+
+const UrlTarget& target_of(const std::string& url) {
+  thread_local UrlTarget last;
+  const auto scheme_end = url.find("://");
+  const auto origin_end =
+      scheme_end == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme_end + 3);
+  const std::string_view origin = std::string_view(url).substr(0, origin_end);
+  if (!last.origin.empty() && origin == last.origin) return last;
+  last.host_port = net::split_url_host_port(url);
+  last.numeric = last.host_port && net::is_numeric_host(last.host_port->first);
+  last.origin.assign(origin);
+  return last;
+}
+
+// endpoint + API prefix + path in one allocation (every request builds one).
+std::string join_url(std::string_view endpoint, std::string_view prefix, std::string_view path) {
+  std::string url;
+  url.reserve(endpoint.size() + prefix.size() + path.size());
+  url.append(endpoint).append(prefix).append(path);
+  return url;
+}
+
 }  // namespace
 
 Etcd3Client::Impl::Impl(Etcd3Options opts)
@@ -119,11 +152,11 @@ std::string Etcd3Client::Impl::current_token(std::uint64_t* generation) const {
   return token;
 }
 
-http::HttpRequest Etcd3Client::Impl::make_request(std::string url, std::string body, bool send_token,
+http::HttpRequest Etcd3Client::Impl::make_request(std::string url, std::string_view body, bool send_token,
                                                   milliseconds timeout) const {
   http::HttpRequest request;
   request.url = std::move(url);
-  request.body = std::move(body);
+  request.body = body;
   if (send_token) request.authorization = current_token();
   request.total_timeout = timeout;
   // A member cut off from its quorum then answers "no leader" within milliseconds, before any
@@ -132,8 +165,9 @@ http::HttpRequest Etcd3Client::Impl::make_request(std::string url, std::string b
   request.connect_timeout = std::min(timeout, std::max(milliseconds(1000), timeout / 2));
   request.tls = {options.cacert, options.cert, options.key};
   request.keepalive = keepalive;
-  if (const auto host_port = net::split_url_host_port(request.url)) {
-    request.resolve = resolver.curl_resolve_entry(host_port->first, host_port->second);
+  // A literal address has no DNS entry to pin (curl_resolve_entry would say so, at some cost).
+  if (const auto& target = target_of(request.url); target.host_port && !target.numeric) {
+    request.resolve = resolver.curl_resolve_entry(target.host_port->first, target.host_port->second);
   }
   return request;
 }
@@ -225,12 +259,15 @@ json Etcd3Client::Impl::attempt(const std::string& endpoint, std::string_view pa
   std::string url;
   {
     std::lock_guard lock(mutex);
-    url = endpoint + api_prefix + std::string(path);
+    url = join_url(endpoint, api_prefix, path);
   }
   const auto started = std::chrono::steady_clock::now();
   auto response = send(make_request(std::move(url), body, send_token, timeout));
   record_latency(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started));
-  return accept(endpoint, response, fast);
+  json answer = accept(endpoint, response, fast);
+  // Decoded: nothing refers to the body any more.
+  http::give_back_spare_buffer(std::move(response.body));
+  return answer;
 }
 
 json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, std::span<const std::string> fallbacks,
@@ -241,9 +278,9 @@ json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, std::span<con
     std::lock_guard lock(mutex);
     prefix = api_prefix;
   }
-  const auto primary = make_request(endpoint + prefix + std::string(path), body, true, timeout);
+  const auto primary = make_request(join_url(endpoint, prefix, path), body, true, timeout);
   const auto make_copy = [&](std::size_t k) {
-    return make_request(fallbacks[k] + prefix + std::string(path), body, true, timeout);
+    return make_request(join_url(fallbacks[k], prefix, path), body, true, timeout);
   };
   const auto started = std::chrono::steady_clock::now();
   int winner = 0;
@@ -255,7 +292,9 @@ json Etcd3Client::Impl::attempt_raced(const std::string& endpoint, std::span<con
     log(LogLevel::warning, "etcd server " + endpoint + " did not answer in time; " + answered + " did");
     endpoints.mark_failed(endpoint);
   }
-  return accept(answered, response, fast);
+  json answer = accept(answered, response, fast);
+  http::give_back_spare_buffer(std::move(response.body));
+  return answer;
 }
 
 VersionInfo Etcd3Client::Impl::detect_version_at(const std::string& endpoint, milliseconds timeout) {
@@ -283,7 +322,8 @@ std::string Etcd3Client::Impl::ensure_prefix(detail::RetryPolicy& policy) {
   std::string last_endpoint;
   bool last_sent = false;
   for (;;) {
-    for (const auto& endpoint : endpoints.try_order()) {
+    const auto order = endpoints.try_order();
+    for (const auto& endpoint : *order) {
       if (policy.remaining() < kShortestAttempt) break;  // a sliver of time would only hide earlier errors
       try {
         detect_version_at(endpoint, slice_of(policy, endpoints.all().size()));
@@ -371,7 +411,8 @@ void Etcd3Client::Impl::reauthenticate(const std::string& endpoint, std::uint64_
 }
 
 bool Etcd3Client::Impl::refresh_topology(detail::RetryPolicy& policy) {
-  const auto order = endpoints.try_order();
+  const auto order_list = endpoints.try_order();
+  const auto& order = *order_list;
   for (const auto& endpoint : order) {
     // A member that just failed is not asked: it would likely cost another timeout.
     if (policy.remaining() < kShortestAttempt || (endpoints.suspect(endpoint) && order.size() > 1)) continue;
@@ -480,7 +521,9 @@ json Etcd3Client::Impl::execute_counted(std::string_view path, const std::string
   auto round_budget = call_budget;
 
   for (;;) {
-    const auto order = endpoints.try_order();
+    // Shared with other calls (see EndpointSet::try_order): read only.
+    const auto order_list = endpoints.try_order();
+    const auto& order = *order_list;
     const auto slice = slice_of(round_budget, order.size());
     round_budget = policy.remaining();
     std::vector<std::string> failed_this_round;  // includes members that answered a raced copy
@@ -504,7 +547,7 @@ json Etcd3Client::Impl::execute_counted(std::string_view path, const std::string
                                             timeout, answered, fast)
                             : attempt(endpoint, path, text, timeout, send_token, fast);
           endpoints.mark_ok(answered);
-          if (answered != endpoints.preferred()) stats.switched = switch_to(answered);
+          if (!endpoints.is_preferred(answered)) stats.switched = switch_to(answered);
           if (options.metrics) stats.endpoint = answered;
           return answer;
         } catch (const Etcd3ClientError& e) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "http/curl_global.hpp"
+#include "http/spare_buffer.hpp"
 
 namespace dcs::http {
 
@@ -127,6 +128,14 @@ curl_slist* build_headers(const HttpRequest& request) {
   return headers;
 }
 
+namespace {
+// An empty view may have no data pointer, and a null CURLOPT_POSTFIELDS would make libcurl read
+// the body from a callback instead.
+const char* post_fields(const HttpRequest& request) {
+  return request.body.empty() ? "" : request.body.data();
+}
+}  // namespace
+
 void apply_common_options(CURL* handle, const HttpRequest& request) {
   curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
@@ -155,7 +164,7 @@ void apply_common_options(CURL* handle, const HttpRequest& request) {
   curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
   if (request.post) {
     curl_easy_setopt(handle, CURLOPT_POST, 1L);
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, post_fields(request));
     curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else {
     curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
@@ -295,7 +304,7 @@ void CurlEasy::configure(int slot, const HttpRequest& request) {
   }
   if (request.post) {
     curl_easy_setopt(handle, CURLOPT_POST, 1L);
-    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(handle, CURLOPT_POSTFIELDS, post_fields(request));
     curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   } else {
     curl_easy_setopt(handle, CURLOPT_HTTPGET, 1L);
@@ -325,6 +334,7 @@ void CurlEasy::start(Transfer& transfer, int slot, const HttpRequest& request) {
   transfer.handle = handle;
   transfer.request = &request;
   transfer.chunked_size_hint = &state_[slot].chunked_size;
+  transfer.response.body = take_spare_buffer();
   configure(slot, request);
   curl_easy_setopt(handle, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer.error_buffer);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace dcs::http {
 
@@ -27,7 +28,9 @@ struct KeepaliveSettings {
 struct HttpRequest {
   std::string url;
   bool post = true;  ///< false: GET without a body
-  std::string body;
+  /// Not owned: the caller keeps the text alive until the transfer is over. A request is sent
+  /// from the text the caller encoded (and copies raced elsewhere share it), never a copy.
+  std::string_view body;
   std::string authorization;  ///< raw etcd token; empty: no Authorization header
   /// Sends gRPC metadata `hasleader: true`: a member without a raft leader refuses the request
   /// at once ("etcdserver: no leader") instead of holding it, and cancels a watch it serves when
