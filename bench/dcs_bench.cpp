@@ -11,12 +11,13 @@
 //               update_leader without / with a status write, one busy HA cycle
 //               (get_cluster + touch_member + update_leader(lsn)); paired with the raw requests.
 //   getcluster  get_cluster as a direct read (patronictl mode) of 3 / 100 / 1000 members
-//               (only --members N of them when given).
+//               (only --members N of them when given). --idle-us N: the thread sleeps N us before
+//               each side of the unchanged rows (see docs/performance.md on the rewritten rows).
 //   hacycle     process CPU per busy HA cycle (getrusage), libdcs and the raw request sequence.
 //   memory      run alone, in a fresh process: Etcd3 + 1000 busy HA cycles, then VmRSS, RssAnon,
 //               RssFile, RssShmem, VmHWM and threads; also those of a bare libcurl process
 //               (dcs_bench_floor) that sent one request.
-//   profile     only libdcs's busy HA cycles (for perf record).
+//   profile     only libdcs's busy HA cycles (for perf record); with --members N in a cluster of N.
 //   profile-getcluster  only get_cluster direct reads of --members N (default 100) members,
 //               200 x scale of them; for callgrind with --toggle-collect='dcs::AbstractDCS::get_cluster()'.
 //               --rewrite puts one member (untimed, at random) before each read, so every read
@@ -54,6 +55,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -81,6 +83,7 @@ struct Options {
   bool show_requests = false;  // print every recorded request body
   int members = 0;             // getcluster: only this cluster size; profile-getcluster: 100 if 0
   bool rewrite = false;        // profile-getcluster: one member rewritten (untimed) before each read
+  int idle_us = 0;             // getcluster: the thread sleeps this long before each side of the unchanged rows
 };
 
 Options g_options;
@@ -484,6 +487,11 @@ json section_getcluster() {
                         return c && c->members.size() == members_count && c->leader && c->leader->name() == names[0];
                       },
                   .n = scaled(base_n)};
+    // --idle-us: the calling thread idles before each side, as it does while a put is committed
+    // (the rewritten rows below): how much slower the same work runs right after an idle spell.
+    if (g_options.idle_us > 0) {
+      spec.before = [us = g_options.idle_us] { std::this_thread::sleep_for(std::chrono::microseconds(us)); };
+    }
     auto r = paired(std::to_string(members) + " members (" + std::to_string(keys) + " keys)", raw, calls, spec);
     print_row(r);
     auto j = result_json(r);
@@ -619,9 +627,15 @@ json section_hacycle() {
 // Only libdcs's busy HA cycles, nothing else, for a profiler (perf record -g -- dcs_bench
 // --section profile): 20000 x scale cycles.
 json section_profile() {
-  const std::string scope = "libdcs-bench-profile", name = "node1", p = "/service/" + scope + "/";
+  const std::string scope = "libdcs-bench-profile", p = "/service/" + scope + "/";
   bench::EtcdAdmin admin(g_options.endpoint);
   admin.remove_prefix(p);
+  // With --members N the measured member is the first of a populated cluster of N (its leader
+  // key removed, so that the member takes it itself).
+  const int members = std::max(1, g_options.members);
+  const std::string name =
+      members > 1 ? admin.populate_cluster(scope, members, admin.lease_grant(3600)).front() : std::string("node1");
+  if (members > 1) admin.remove(p + "leader");
   std::int64_t lsn = 400000000;
   Etcd3 dcs(dcs_options(g_options.endpoint, scope, name, false));
   dcs.touch_member(member_json(1, "master", lsn));
@@ -647,9 +661,9 @@ json section_profile() {
   const auto cpu = bench::cpu_time() - c0;
   const auto per_cycle = [n](double seconds) { return seconds * 1e6 / n; };
   std::printf(
-      "profile: %d busy cycles, %.1f us CPU per cycle (calling thread: get_cluster %.1f, touch_member %.1f, "
-      "update_leader %.1f), failures %d\n",
-      n, per_cycle(cpu.total()), per_cycle(phase[0]), per_cycle(phase[1]), per_cycle(phase[2]), failures);
+      "profile: %d busy cycles of a %d-member cluster, %.1f us CPU per cycle (calling thread: get_cluster %.1f, "
+      "touch_member %.1f, update_leader %.1f), failures %d\n",
+      n, members, per_cycle(cpu.total()), per_cycle(phase[0]), per_cycle(phase[1]), per_cycle(phase[2]), failures);
   // Who applied the cycle's own writes to the cache: the write-through (at the response's
   // revision) or the watcher (its event came first).
   const auto cache = dcs.kv_cache() != nullptr ? dcs.kv_cache()->health() : dcs::etcd3::KVCacheHealth{};
@@ -657,6 +671,7 @@ json section_profile() {
               static_cast<unsigned long long>(cache.events), static_cast<unsigned long long>(cache.write_throughs));
   admin.remove_prefix(p);
   return {{"cycles", n},
+          {"members", members},
           {"cache_events", cache.events},
           {"cache_write_throughs", cache.write_throughs},
           {"cpu_us_per_cycle", per_cycle(cpu.total())},
@@ -794,7 +809,7 @@ void usage(const char* argv0) {
   std::fprintf(
       stderr,
       "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile|profile-getcluster|cache[,...] "
-      "[--scale F] [--members N] [--rewrite] [--floor-exe PATH] [--show-requests]\n",
+      "[--scale F] [--members N] [--rewrite] [--idle-us N] [--floor-exe PATH] [--show-requests]\n",
       argv0);
 }
 
@@ -815,6 +830,8 @@ int main(int argc, char** argv) {
       g_options.floor_exe = argv[++i];
     } else if (arg == "--members" && has_value) {
       g_options.members = std::atoi(argv[++i]);
+    } else if (arg == "--idle-us" && has_value) {
+      g_options.idle_us = std::atoi(argv[++i]);
     } else if (arg == "--rewrite") {
       g_options.rewrite = true;
     } else if (arg == "--show-requests") {
