@@ -2,7 +2,8 @@
 # Leader-safety torture test: a 3-member etcd and five ha_daemon members on free loopback ports,
 # random faults from a seeded RNG (SIGKILL / SIGSTOP / restart of etcd members, quorum loss
 # included; SIGKILL / SIGSTOP / restart of daemons; "clock pauses": the leader frozen for 0.3 to
-# 2.5 x ttl, as a VM or GC pause would), every fault healed, then a quiet period. A checker
+# 2.5 x ttl, as a VM or GC pause would; switchover requests from the leader to another member),
+# every fault healed, then a quiet period. A checker
 # (scripts/lib/torture_check.py) then proves from etcd's own history and the daemons' JSON lines:
 # no two overlapping leaders within the ttl bound, every leadership seen by its holder, one leader
 # soon after the last heal, no acknowledged write lost. Last line: faults=F elections=E violations=V.

@@ -127,6 +127,9 @@ void HaNode::shutdown() {
         leader->member = dcs::Member{0, settings_.name, 0, nlohmann::json::object()};
       }
       if (leader) {
+        // Stepped down before the key goes: a successor may hold it a millisecond after the
+        // delete, before this member could say anything.
+        emit("demoted");
         dcs_.delete_leader(leader, lsn_);
         log(LogLevel::info, "Leader key released");
         has_lock_ = false;
@@ -327,6 +330,8 @@ std::optional<std::string> HaNode::process_manual_failover_from_leader(const Clu
       // Graceful demotion: stop being primary, then release the key so the candidate takes it.
       role_ = Role::replica;
       has_lock_ = false;
+      // Stepped down before the key goes (the candidate takes it as soon as it sees the delete).
+      emit("demoted");
       dcs_.delete_leader(cluster.leader, lsn_);
       dcs_.reset_cluster();
       touch_member();

@@ -20,8 +20,9 @@ std::string_view to_string(Role role) noexcept;
 struct RoleEvent {
   double ts = 0;  ///< unix seconds
   std::string member;
-  /// "acquired" (took the leader key), "renewed_failed" (could not keep it), "released" (gave
-  /// it up: switchover, shutdown) or "demoted" (stopped being primary without releasing it).
+  /// "acquired" (took the leader key), "renewed_failed" (could not keep it), "demoted" (stopped
+  /// being primary: on its own when the key was lost, or just before a hand-over) or "released"
+  /// (gave the key up: switchover, shutdown; always after its "demoted").
   std::string event;
   Role role = Role::uninitialized;  ///< the role once the event happened
   std::int64_t timeline = 0;

@@ -27,6 +27,10 @@ Rules (a violation of any is reported and makes the exit status 1):
    put of the same key with the same JSON value in etcd's history.
 Also: a daemon that exits by itself, or a history whose end sentinel was not seen, is a violation.
 
+Switchovers (fault kind "switchover": the runner writes the failover key) are counted, not judged:
+a request is "completed" when its candidate created the leader key within 2 x ttl of it. Other
+faults may rightly stop one (its candidate frozen, quorum lost); the four rules above still hold.
+
 etcd's own lease bug. etcd before 3.4.28 / 3.5.11 lets a raft leader that was frozen, once it runs
 again, revoke leases that the new leader kept renewing meanwhile (etcd-io/etcd#15247 and #12528,
 fixed by #16822). A member then loses its key before its lease bound and another member rightly
@@ -288,6 +292,17 @@ def check_writes(meta, history, events, report):
     report.note(f"check 4: {acked} acknowledged member / config writes, all checked against etcd's history")
 
 
+def count_switchovers(meta, faults, leaderships, report):
+    requests = [f for f in faults if f["kind"] == "switchover" and f["action"] == "inject"]
+    if not requests:
+        return
+    window = 2 * meta["ttl"]
+    completed = sum(1 for f in requests
+                    if any(l["holder"] == f["target"] and f["ts"] <= l["start_ts"] <= f["ts"] + window for l in leaderships))
+    report.note(f"switchovers: {len(requests)} requested, {completed} completed (the candidate took the leader key "
+                f"within {window} s)")
+
+
 def check_run(run_dir):
     report = Report()
     meta_path = os.path.join(run_dir, "meta.json")
@@ -316,6 +331,7 @@ def check_run(run_dir):
     check_seen(leaderships, events, faults, report)
     check_liveness(meta, leaderships, beliefs, report)
     check_writes(meta, history, events, report)
+    count_switchovers(meta, faults, leaderships, report)
     return report
 
 

@@ -93,6 +93,23 @@ class CheckerTest(unittest.TestCase):
         self.assertClean(report)
         self.assertEqual(report.render().splitlines()[-1], "faults=1 elections=1 violations=0")
 
+    def test_switchovers_are_counted_and_a_clean_handover_passes(self):
+        s = Scenario()
+        # n1 hands over to n2 at 120: it releases the key (a demotion line ends its belief) and
+        # n2 takes it; a second request, to n3, is never acted on.
+        s.faults += [{"ts": 120.0, "kind": "switchover", "target": "n2", "action": "inject", "leader": "n1"},
+                     {"ts": 125.0, "kind": "switchover", "target": "n2", "action": "heal"},
+                     {"ts": 130.0, "kind": "switchover", "target": "n3", "action": "inject", "leader": "n2"}]
+        cut(s.events, "n1", 121.5)
+        s.events["n1"].append(line(121.6, "n1", "released"))
+        s.history += [delete(121.7, 20, LEADER), put(121.9, 21, LEADER, "n2")]
+        s.leads("n2", 121.9, 160.0, revision=21)
+        s.meta["t_heal"] = 131.0
+        report = s.check()
+        self.assertClean(report)
+        self.assertIn("switchovers: 2 requested, 1 completed", report.render())
+        self.assertEqual(report.render().splitlines()[-1], "faults=3 elections=2 violations=0")
+
     def test_a_takeover_after_the_old_leases_ttl_passes(self):
         s = Scenario()
         cut(s.events, "n1", 120.5)  # last renewal started at 120: lease safe until 126

@@ -94,6 +94,7 @@ class Torture:
         "daemon_freeze": 0.8,    # SIGSTOP a daemon for a while
         "daemon_restart": 0.5,   # SIGTERM + start again (a leader releases its key)
         "clock_pause": 1.4,      # SIGSTOP/SIGCONT of the leader (mostly) for 0.3..2.5 x ttl
+        "switchover": 0.8,       # a switchover request (the failover key) from the leader to a member
     }
     # Besides: "pause_after_acquire", the worst moment for a pause. When the watch sees a new
     # leader key, its holder is frozen at once, half of the time, for 1.2..2 x ttl, so the others
@@ -130,6 +131,26 @@ class Torture:
         for _, kind, target, heal in sorted(due, key=lambda p: p[0]):
             heal()
             self.record(kind, target, "heal")
+
+    FAILOVER_KEY = f"/service/{SCOPE}/failover"
+
+    def request_switchover(self, leader, candidate):
+        """Writes Patroni's switchover request; False when etcd did not take it at once."""
+        value = json.dumps({"leader": leader, "member": candidate}, separators=(",", ":"))
+        try:
+            self.cluster.any_request("/v3/kv/put", {"key": etcd_cluster.b64(self.FAILOVER_KEY),
+                                                    "value": etcd_cluster.b64(value)}, timeout=0.5, attempts=1)
+            return True
+        except Exception:  # noqa: BLE001 - quorum lost: no request this time
+            return False
+
+    def clear_switchover(self, attempts=1):
+        """Deletes a switchover request nobody acted on (the leader normally clears it)."""
+        try:
+            self.cluster.any_request("/v3/kv/deleterange", {"key": etcd_cluster.b64(self.FAILOVER_KEY)},
+                                     timeout=0.5 if attempts == 1 else 2, attempts=attempts)
+        except Exception:  # noqa: BLE001 - during faults: the final clean-up tries again
+            pass
 
     def current_leader(self):
         try:
@@ -191,6 +212,20 @@ class Torture:
             self.etcd_down.add(target)
             self.record(kind, target, "inject", duration=round(duration, 2))
             self.schedule(duration, kind, target, heal_fn)
+            return True
+
+        if kind == "switchover":
+            # The leader hands over to a member that is up; it demotes itself (delete_leader) and
+            # the candidate takes the key, or the leader refuses and clears the request.
+            leader = self.current_leader()
+            candidates = [d for d in daemons_up if d != leader]
+            if leader not in daemons_up or not candidates:
+                return False
+            candidate = candidates[choice_d % len(candidates)]
+            if not self.request_switchover(leader, candidate):
+                return False
+            self.record(kind, candidate, "inject", duration=round(duration, 2), leader=leader)
+            self.schedule(duration, kind, candidate, self.clear_switchover)
             return True
 
         if len(self.daemons_down) >= 2:
@@ -284,6 +319,8 @@ class Torture:
                         d.proc = None
                 time.sleep(0.05)
             self.run_heals(everything=True)
+            # A request still pending would move the leader during the quiet period.
+            self.clear_switchover(attempts=20)
             t_heal = time.time()
             if args.verbose:
                 print(f"[{t_heal - self.started:7.1f}] every fault healed; quiet period of {quiet:.0f} s", flush=True)

@@ -3,6 +3,7 @@
 // state and a DCS outage, deterministically and without sleeping.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -173,9 +174,13 @@ TEST_F(HaNodeTest, ShutdownReleasesTheLeaderKeyAtOnce) {
   members_.at("a").alive = false;
 
   EXPECT_EQ(leader(), "") << "released without waiting for the ttl";
-  ASSERT_FALSE(events_.empty());
+  ASSERT_GE(events_.size(), 2u);
   EXPECT_EQ(events_.back().event, "released");
   EXPECT_EQ(events_.back().member, "a");
+  // The step-down is reported before the key is deleted: a successor may win it at once.
+  EXPECT_EQ(events_[events_.size() - 2].event, "demoted");
+  EXPECT_EQ(events_[events_.size() - 2].member, "a");
+  EXPECT_EQ(events_[events_.size() - 2].role, Role::replica);
   EXPECT_EQ(read()->get_member("a", false)->state(), "stopped");
 
   cycle_all();  // no time passes: the next cycle of a replica takes over
@@ -203,6 +208,14 @@ TEST_F(HaNodeTest, SwitchoverMovesTheLeaderToTheCandidateAndClearsTheRequest) {
   const auto released = events_named("released");
   ASSERT_EQ(released.size(), 1u);
   EXPECT_EQ(released[0].member, "a");
+  const auto demoted = events_named("demoted");
+  ASSERT_EQ(demoted.size(), 1u);
+  EXPECT_EQ(demoted[0].member, "a");
+  EXPECT_LE(demoted[0].ts, released[0].ts);
+  const auto at = [&](const char* event) {
+    return std::find_if(events_.begin(), events_.end(), [&](const auto& e) { return e.event == event; });
+  };
+  EXPECT_LT(at("demoted"), at("released")) << "the step-down is reported before the key is released";
   const auto acquired = events_named("acquired");
   ASSERT_EQ(acquired.size(), 2u);
   EXPECT_EQ(acquired[1].member, "c");
