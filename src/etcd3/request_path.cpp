@@ -85,9 +85,13 @@ const UrlTarget& target_of(const std::string& url) {
       scheme_end == std::string::npos ? std::string::npos : url.find_first_of("/?#", scheme_end + 3);
   const std::string_view origin = std::string_view(url).substr(0, origin_end);
   if (!last.origin.empty() && origin == last.origin) return last;
-  last.host_port = net::split_url_host_port(url);
-  last.numeric = last.host_port && net::is_numeric_host(last.host_port->first);
-  last.origin.assign(origin);
+  // Worked out before anything is stored: a throw leaves the previous entry whole.
+  auto host_port = net::split_url_host_port(url);
+  const bool numeric = host_port && net::is_numeric_host(host_port->first);
+  std::string key(origin);
+  last.host_port = std::move(host_port);
+  last.numeric = numeric;
+  last.origin = std::move(key);
   return last;
 }
 

@@ -5,6 +5,7 @@
 // kilobyte or more, which a range answer or a member put always was.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace dcs::http {
