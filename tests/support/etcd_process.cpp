@@ -530,9 +530,38 @@ void EtcdProcess::restart_on_new_client_port(std::size_t index) {
   launch(index);
   try {
     wait_ready(index);
+    wait_new_url_published(index);
   } catch (...) {
     stop_member(member);
     throw;
+  }
+}
+
+// A restarted member answers before the others know its new address: it publishes its client
+// URLs through raft once it runs. Until every running member applied that, a member list (what a
+// client learns addresses from) may still name the old URL.
+void EtcdProcess::wait_new_url_published(std::size_t index) {
+  const std::string& wanted = members_[index].client_url;
+  const auto deadline = Clock::now() + options_.ready_timeout;
+  for (;;) {
+    bool everywhere = true;
+    for (Member& other : members_) {
+      if (!alive(other)) continue;  // alive() reaps an exited member, hence not const
+      const HttpResult answer = http_exchange({.url = other.client_url + "/v3/cluster/member/list",
+                                               .body = std::string("{}"),
+                                               .tls = client_tls(),
+                                               .timeout = std::chrono::milliseconds{1000}});
+      if (answer.status != 200 || answer.body.find("\"" + wanted + "\"") == std::string::npos) {
+        everywhere = false;
+        break;
+      }
+    }
+    if (everywhere) return;
+    if (Clock::now() >= deadline) {
+      throw EtcdProcessError("the member list does not show '" + members_[index].name + "' at " + wanted + " within " +
+                             std::to_string(options_.ready_timeout.count()) + " s");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{50});
   }
 }
 

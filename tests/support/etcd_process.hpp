@@ -151,7 +151,8 @@ class EtcdProcess {
   /// lost quorum answers only once enough members are back).
   void restart_stopped();
   /// Relaunches a member that is not running on a new client port (it advertises the new URL;
-  /// its peer URL and data stay), as when a member moves to another address.
+  /// its peer URL and data stay), as when a member moves to another address. Returns once every
+  /// running member's member list shows the new URL.
   void restart_on_new_client_port(std::size_t member);
   /// Stops every member and removes the temporary directory (what the destructor does).
   void stop() noexcept;
@@ -213,6 +214,7 @@ class EtcdProcess {
   void register_member_ids();
   void launch(std::size_t member);
   void wait_ready(std::size_t member);
+  void wait_new_url_published(std::size_t member);
   void wait_stopped(std::size_t member);
   void stop_member(Member& member) noexcept;
   void check_member(std::size_t member) const;
