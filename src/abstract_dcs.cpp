@@ -78,19 +78,24 @@ const nlohmann::json& AbstractDCS::remembered_status_locked() {
 // views) keeps the version parsed from it; any other is parsed. The memo only watches the objects
 // (weak references), so no member outlives its views because of it. A member joining or leaving
 // shifts the positions after it: those are parsed once more.
-std::optional<std::array<int, 3>> AbstractDCS::min_member_version_locked(const Cluster& view) {
+bool AbstractDCS::has_pre_2_1_member_locked(const Cluster& view) {
   const auto same_object = [](const std::weak_ptr<const Member>& seen, const MemberPtr& member) {
     return !seen.owner_before(member) && !member.owner_before(seen);
   };
-  parsed_versions_.resize(view.members.size());
-  std::optional<std::array<int, 3>> lowest;
-  for (std::size_t i = 0; i < view.members.size(); ++i) {
+  const std::size_t count = view.members.size();
+  for (std::size_t i = count; i < member_ages_.size(); ++i) pre_2_1_members_ -= member_ages_[i].pre_2_1;
+  member_ages_.resize(count);
+  for (std::size_t i = 0; i < count; ++i) {
     const auto& member = view.members[i];
-    auto& parsed = parsed_versions_[i];
-    if (!same_object(parsed.member, member)) parsed = {member, member->patroni_version()};
-    if (parsed.version && (!lowest || *parsed.version < *lowest)) lowest = parsed.version;
+    auto& age = member_ages_[i];
+    if (same_object(age.member, member)) continue;
+    pre_2_1_members_ -= age.pre_2_1;
+    const auto version = member->patroni_version();
+    age.member = member;
+    age.pre_2_1 = version && *version < std::array<int, 3>{2, 1, 0};
+    pre_2_1_members_ += age.pre_2_1;
   }
-  return lowest;
+  return pre_2_1_members_ > 0;
 }
 
 AbstractDCS::~AbstractDCS() = default;
@@ -361,12 +366,12 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
 
   // Members older than Patroni 2.1.0 only read optime/leader: keep it up to date while one is
   // around.
-  std::optional<std::array<int, 3>> min_version;
+  bool legacy_reader = false;
   {
     std::lock_guard lock(mutex_);
-    if (const auto* view = valid_cluster_locked()) min_version = min_member_version_locked(**view);
+    if (const auto* view = valid_cluster_locked()) legacy_reader = has_pre_2_1_member_locked(**view);
   }
-  if (!min_version || *min_version >= std::array<int, 3>{2, 1, 0}) return;
+  if (!legacy_reader) return;
   const auto optime = status.find(kOptime);
   if (optime == status.end() || !optime->is_number_integer()) return;
   const auto lsn = model::python_int(*optime);

@@ -196,15 +196,16 @@ class DCS_EXPORT AbstractDCS {
   const std::shared_ptr<const Cluster>* valid_cluster_locked() const;
   /// The status last read or written, derived now if it was marked from a read. Needs mutex_.
   const nlohmann::json& remembered_status_locked();
-  /// view.min_version(), parsing only the members that are not the very objects the last call
-  /// saw at the same position (a busy cluster rewrites a member or two between status writes).
-  /// Needs mutex_.
-  std::optional<std::array<int, 3>> min_member_version_locked(const Cluster& view);
+  /// Whether a member of `view` runs a Patroni older than 2.1.0 (view.min_version() below it),
+  /// parsing only the members that are not the very objects the last call saw at the same
+  /// position (a busy cluster rewrites a member or two between status writes), and keeping a
+  /// count instead of a minimum: the other members cost one identity check each. Needs mutex_.
+  bool has_pre_2_1_member_locked(const Cluster& view);
 
-  /// A member object (watched, not kept) and the Patroni version parsed from it.
-  struct ParsedVersion {
+  /// A member object (watched, not kept) and whether its version is older than 2.1.0.
+  struct MemberAge {
     std::weak_ptr<const Member> member;
-    std::optional<std::array<int, 3>> version;
+    bool pre_2_1 = false;
   };
 
   DCSSettings settings_;
@@ -225,8 +226,9 @@ class DCS_EXPORT AbstractDCS {
   bool status_from_last_loaded_ = false;       // last_status_ is still to be derived from last_loaded_
   SharedValue<nlohmann::json> last_failsafe_;  // last failsafe read or written (empty: none)
   std::optional<std::int64_t> last_leader_optime_;
-  // The versions min_member_version_locked parsed last, position by position.
-  std::vector<ParsedVersion> parsed_versions_;
+  // What has_pre_2_1_member_locked found last, position by position, and how many are old.
+  std::vector<MemberAge> member_ages_;
+  std::size_t pre_2_1_members_ = 0;
   // The keys the default load_cluster last built `last_read_view_` from.
   ReadFingerprint last_read_;
   std::shared_ptr<const Cluster> last_read_view_;

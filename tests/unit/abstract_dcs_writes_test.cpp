@@ -120,6 +120,20 @@ TEST_F(AbstractDcsWrites, LegacyOptimeFollowsAMemberThatIsUpgradedOrDowngraded) 
   EXPECT_EQ(dcs.status_writes().size(), 4u);
 }
 
+TEST_F(AbstractDcsWrites, LegacyOptimeStopsWhenTheLastOldMemberLeavesTheEndOfTheList) {
+  read({{"members/a", R"({"version":"3.0.2"})", 1, 1}, {"members/z", R"({"version":"1.6.5"})", 2, 1}});
+  dcs.write_status({{"optime", 100}});
+  read({{"members/a", R"({"version":"3.0.2"})", 1, 1}});
+  dcs.write_status({{"optime", 200}});  // z left: the list shrank, nobody old is counted
+  read({{"members/a", R"({"version":"3.0.2"})", 1, 1}, {"members/z", R"({"version":"1.6.5"})", 6, 1}});
+  dcs.write_status({{"optime", 300}});  // z is back
+  read({{"members/a", R"({"version":"3.0.2"})", 1, 1},
+        {"members/y", R"({"version":"3.0.2"})", 7, 1},
+        {"members/z", R"({"version":"1.6.5"})", 6, 1}});
+  dcs.write_status({{"optime", 400}});  // y joined before z: z moved, still old
+  EXPECT_EQ(dcs.leader_optime_writes, (Strings{"100", "300", "400"}));
+}
+
 TEST_F(AbstractDcsWrites, NoLegacyOptimeWithoutAnOldMember) {
   read({{"members/a", R"({"version":"2.1.0"})", 1, 1}, {"members/b", R"({})", 2, 1}});
   dcs.write_status({{"optime", 100}});
