@@ -24,9 +24,11 @@ if [ "${1:-}" = "--self-test" ]; then
 fi
 
 BIN=${DCS_TORTURE_BIN:-$PWD/build/release/examples}
-if [ ! -x "$BIN/ha_daemon" ]; then
-  echo "torture: building ha_daemon (release preset)..."
-  cmake --preset release >/dev/null
+if [ -z "${DCS_TORTURE_BIN:-}" ]; then
+  # Always brought up to date (a no-op when it is): a daemon left over from an older tree would
+  # run against the rebuilt libdcs.so, and a changed class layout then corrupts the heap (seen
+  # as "double free or corruption" at every daemon's exit).
+  [ -f build/release/CMakeCache.txt ] || cmake --preset release >/dev/null
   cmake --build --preset release -j "${DCS_JOBS:-2}" --target ha_daemon >/dev/null
 fi
 command -v etcd >/dev/null || { echo "torture: etcd is not installed (scripts/setup.sh)" >&2; exit 2; }
