@@ -75,9 +75,9 @@ const nlohmann::json& AbstractDCS::remembered_status_locked() {
 }
 
 // Position by position: the same member object (members are immutable and shared between
-// views) keeps the version parsed from it; any other is parsed. The memo only watches the objects
-// (weak references), so no member outlives its views because of it. A member joining or leaving
-// shifts the positions after it: those are parsed once more.
+// views) keeps what its version said; any other is parsed, and the count of old ones follows.
+// The memo only watches the objects (weak references), so no member outlives its views because
+// of it. A member joining or leaving shifts the positions after it: those are parsed once more.
 bool AbstractDCS::has_pre_2_1_member_locked(const Cluster& view) {
   const auto same_object = [](const std::weak_ptr<const Member>& seen, const MemberPtr& member) {
     return !seen.owner_before(member) && !member.owner_before(seen);

@@ -545,12 +545,9 @@ void EtcdProcess::wait_new_url_published(std::size_t index) {
   const auto deadline = Clock::now() + options_.ready_timeout;
   for (;;) {
     bool everywhere = true;
-    for (Member& other : members_) {
-      if (!alive(other)) continue;  // alive() reaps an exited member, hence not const
-      const HttpResult answer = http_exchange({.url = other.client_url + "/v3/cluster/member/list",
-                                               .body = std::string("{}"),
-                                               .tls = client_tls(),
-                                               .timeout = std::chrono::milliseconds{1000}});
+    for (std::size_t other = 0; other < members_.size(); ++other) {
+      if (!alive(members_[other])) continue;
+      const HttpResult answer = post("/v3/cluster/member/list", "{}", {}, other);
       if (answer.status != 200 || answer.body.find("\"" + wanted + "\"") == std::string::npos) {
         everywhere = false;
         break;
