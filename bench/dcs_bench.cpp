@@ -4,7 +4,9 @@
 //
 //   dcs_bench --endpoint http://127.0.0.1:2379 --section ops,getcluster,hacycle [--scale F]
 //   dcs_bench --endpoint http://127.0.0.1:2379 --section memory [--floor-exe PATH]
-//   --show-requests prints every recorded request body (what both sides send).
+//   --show-requests prints every recorded request body and header list (what both sides send).
+//   --plain-raw: the raw side sends only Content-Type and Expect, not libdcs's gRPC headers
+//   (hasleader, Grpc-Timeout), as this benchmark did before; the difference is etcd's own work.
 //
 // Sections:
 //   ops         touch_member (changed / unchanged), attempt_to_acquire_leader (key absent),
@@ -28,8 +30,9 @@
 // The raw requests are not written by hand: a throw-away Etcd3 of the same scope and name runs
 // each operation once through an in-process recording proxy (recording_proxy.hpp), and the
 // recorded bodies, with its lease id replaced by the measured instance's, are what the raw side
-// posts. Each recorded sequence is replayed once at start-up and must succeed (200, a txn that
-// succeeded, a keepalive that found the lease) before anything is measured.
+// posts, with the headers etcd acts on (Grpc-Metadata-hasleader, Grpc-Timeout: a deadline costs
+// etcd some µs per request of its own work, which is not libdcs's overhead). Each recorded sequence is replayed once at
+// start-up and must succeed (200, a txn that succeeded, a keepalive that found the lease) before anything is measured.
 //
 // Pairing: each iteration runs the raw sequence, then the libdcs operation, timing each, so
 // machine noise on the shared cores hits both alike; reported are medians and the ratio
@@ -81,6 +84,7 @@ struct Options {
   double scale = 1.0;
   std::string floor_exe;
   bool show_requests = false;  // print every recorded request body
+  bool plain_raw = false;      // the raw side leaves out libdcs's gRPC headers (the floor before 2026-11-27)
   int members = 0;             // getcluster: only this cluster size; profile-getcluster: 100 if 0
   bool rewrite = false;        // profile-getcluster: one member rewritten (untimed) before each read
   int idle_us = 0;             // getcluster: the thread sleeps this long before each side of the unchanged rows
@@ -147,6 +151,7 @@ struct WireCall {
   std::string path;  // "/v3/kv/put"
   std::string url;   // endpoint + path
   std::string body;
+  RawCurlLoop::Headers headers;  // with libdcs's gRPC headers (hasleader, Grpc-Timeout)
 };
 using Calls = std::vector<WireCall>;
 
@@ -194,7 +199,8 @@ class Capturer {
           body.replace(at, from.size(), std::to_string(lease));
         }
       }
-      out.push_back({c.path, endpoint_ + c.path, std::move(body)});
+      if (g_options.plain_raw) c.headers.clear();
+      out.push_back({c.path, endpoint_ + c.path, std::move(body), RawCurlLoop::make_headers(c.headers)});
     }
     return out;
   }
@@ -207,17 +213,20 @@ class Capturer {
 
 bool send_all(RawCurlLoop& raw, const Calls& calls) {
   bool ok = true;
-  for (const auto& c : calls) ok &= raw.post(c.url, c.body) == 200;
+  for (const auto& c : calls) ok &= raw.post(c.url, c.body, c.headers.get()) == 200;
   return ok;
 }
 
 // One replay of a recorded sequence must do what libdcs wanted it to do.
 void validate(const std::string& op, RawCurlLoop& raw, const Calls& calls) {
   if (g_options.show_requests) {
-    for (const auto& c : calls) std::printf("request of %s: POST %s %s\n", op.c_str(), c.path.c_str(), c.body.c_str());
+    for (const auto& c : calls) {
+      std::printf("request of %s: POST %s %s\n", op.c_str(), c.path.c_str(), c.body.c_str());
+      for (const curl_slist* h = c.headers.get(); h != nullptr; h = h->next) std::printf("  %s\n", h->data);
+    }
   }
   for (const auto& c : calls) {
-    const long status = raw.post(c.url, c.body);
+    const long status = raw.post(c.url, c.body, c.headers.get());
     const std::string& answer = raw.last_body();
     std::string problem;
     if (status != 200) {
@@ -809,7 +818,7 @@ void usage(const char* argv0) {
   std::fprintf(
       stderr,
       "usage: %s --endpoint URL --section ops|getcluster|hacycle|memory|profile|profile-getcluster|cache[,...] "
-      "[--scale F] [--members N] [--rewrite] [--idle-us N] [--floor-exe PATH] [--show-requests]\n",
+      "[--scale F] [--members N] [--rewrite] [--idle-us N] [--floor-exe PATH] [--show-requests] [--plain-raw]\n",
       argv0);
 }
 
@@ -836,6 +845,8 @@ int main(int argc, char** argv) {
       g_options.rewrite = true;
     } else if (arg == "--show-requests") {
       g_options.show_requests = true;
+    } else if (arg == "--plain-raw") {
+      g_options.plain_raw = true;
     } else {
       usage(argv[0]);
       return 2;

@@ -9,10 +9,16 @@ size_t collect(char* data, size_t size, size_t count, void* user) {
 }
 }  // namespace
 
-RawCurlLoop::RawCurlLoop() : handle_(curl_easy_init()), headers_(nullptr) {
-  headers_ = curl_slist_append(headers_, "Content-Type: application/json");
-  headers_ = curl_slist_append(headers_, "Expect:");
-  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers_);
+RawCurlLoop::Headers RawCurlLoop::make_headers(const std::vector<std::string>& extra) {
+  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+  list = curl_slist_append(list, "Expect:");
+  for (const auto& header : extra) list = curl_slist_append(list, header.c_str());
+  return Headers(list, curl_slist_free_all);
+}
+
+RawCurlLoop::RawCurlLoop() : handle_(curl_easy_init()), own_headers_(make_headers({})) {
+  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, own_headers_.get());
+  headers_set_ = own_headers_.get();
   curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response_);
   curl_easy_setopt(handle_, CURLOPT_TCP_NODELAY, 1L);
@@ -22,11 +28,15 @@ RawCurlLoop::RawCurlLoop() : handle_(curl_easy_init()), headers_(nullptr) {
 
 RawCurlLoop::~RawCurlLoop() {
   curl_easy_cleanup(handle_);
-  curl_slist_free_all(headers_);
 }
 
-long RawCurlLoop::post(const std::string& url, const std::string& body) {
+long RawCurlLoop::post(const std::string& url, const std::string& body, const curl_slist* headers) {
   response_.clear();
+  if (headers == nullptr) headers = own_headers_.get();
+  if (headers != headers_set_) {
+    curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers);
+    headers_set_ = headers;
+  }
   curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
   curl_easy_setopt(handle_, CURLOPT_POST, 1L);  // after a get()
   curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, body.c_str());
@@ -36,6 +46,11 @@ long RawCurlLoop::post(const std::string& url, const std::string& body) {
 
 long RawCurlLoop::get(const std::string& url) {
   response_.clear();
+  // A caller's list from an earlier post may be gone by now.
+  if (headers_set_ != own_headers_.get()) {
+    curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, own_headers_.get());
+    headers_set_ = own_headers_.get();
+  }
   curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
   curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);
   return perform();

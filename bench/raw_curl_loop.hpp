@@ -5,17 +5,24 @@
 
 #include <curl/curl.h>
 
+#include <memory>
 #include <string>
+#include <vector>
 
 class RawCurlLoop {
  public:
+  /// A request header list: the loop's own two headers plus `extra` ("Name: value" each).
+  using Headers = std::shared_ptr<curl_slist>;
+  static Headers make_headers(const std::vector<std::string>& extra);
+
   RawCurlLoop();
   ~RawCurlLoop();
   RawCurlLoop(const RawCurlLoop&) = delete;
   RawCurlLoop& operator=(const RawCurlLoop&) = delete;
 
-  /// POSTs `body` to `url`; returns the HTTP status (throws on a transport error).
-  long post(const std::string& url, const std::string& body);
+  /// POSTs `body` to `url`; returns the HTTP status (throws on a transport error). `headers`
+  /// (from make_headers) replaces the loop's own list for this request.
+  long post(const std::string& url, const std::string& body, const curl_slist* headers = nullptr);
   /// GETs `url`; returns the HTTP status (throws on a transport error).
   long get(const std::string& url);
   long connects() const { return connects_; }
@@ -25,7 +32,8 @@ class RawCurlLoop {
   long perform();
 
   CURL* handle_;
-  curl_slist* headers_;
+  Headers own_headers_;
+  const curl_slist* headers_set_ = nullptr;  // the list the handle holds now
   std::string response_;
   long connects_ = 0;
 };

@@ -2,8 +2,25 @@
 
 #include <httplib.h>
 
+#include <cctype>
 #include <chrono>
 #include <stdexcept>
+
+namespace {
+
+// The request headers etcd's gateway acts on: gRPC metadata and deadlines ("Grpc-Timeout" makes
+// it run the request under a deadline, which costs etcd time of its own) and the auth token.
+std::vector<std::string> etcd_headers(const httplib::Request& req) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : req.headers) {
+    std::string lower = name;
+    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower.starts_with("grpc-") || lower == "authorization") out.push_back(name + ": " + value);
+  }
+  return out;
+}
+
+}  // namespace
 
 RecordingProxy::RecordingProxy(std::string upstream)
     : upstream_(std::move(upstream)), server_(std::make_unique<httplib::Server>()) {
@@ -26,7 +43,7 @@ RecordingProxy::RecordingProxy(std::string upstream)
       return;
     }
     std::lock_guard lock(mutex_);
-    calls_.push_back({req.path, req.body});
+    calls_.push_back({req.path, req.body, etcd_headers(req)});
     res.status = static_cast<int>(upstream_handle_.post(upstream_ + req.path, req.body));
     res.set_content(upstream_handle_.last_body(), "application/json");
   });

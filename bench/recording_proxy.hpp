@@ -1,7 +1,7 @@
 // A forwarding HTTP proxy on a free loopback port that records every request it passes on to
 // etcd. dcs_bench points a throw-away Etcd3 at it to learn exactly which requests (paths and
 // bodies) each libdcs operation sends, so the raw side of a paired measurement sends the same
-// bytes instead of a hand-written guess. Watch streams are held open silently (never forwarded):
+// bytes (and gRPC headers) instead of a hand-written guess. Watch streams are held open silently (never forwarded):
 // nothing measured depends on them and a forwarded stream would tie up the forwarding handle.
 #pragma once
 
@@ -21,6 +21,9 @@ class Server;
 struct RecordedCall {
   std::string path;  ///< e.g. "/v3/kv/put"
   std::string body;
+  /// The headers that change what etcd does with the request ("Grpc-*", "Authorization"), as
+  /// "Name: value": the raw side sends them too.
+  std::vector<std::string> headers;
 };
 
 class RecordingProxy {
