@@ -64,6 +64,14 @@ prefix=$(mktemp -d /tmp/libdcs-install.XXXXXX)
 consumer=$(mktemp -d /tmp/libdcs-consumer.XXXXXX)
 trap 'rm -rf "$prefix" "$consumer"' EXIT
 cmake --install build/release --prefix "$prefix" >/dev/null
+# Before 1.0 the soname carries major.minor (src/CMakeLists.txt): the ABI may change with a minor.
+version=$(sed -n 's/^  VERSION \([0-9.]*\)$/\1/p' CMakeLists.txt)
+soname=$(objdump -p "$prefix/lib/libdcs.so" | awk '$1 == "SONAME" {print $2}')
+[ "$soname" = "libdcs.so.${version%.*}" ] || {
+  echo "installed libdcs.so has soname '$soname', expected libdcs.so.${version%.*}" >&2
+  exit 1
+}
+echo "soname: $soname"
 cmake -S tests/consumer -B "$consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$consumer" -j "$JOBS" >/dev/null
 LD_LIBRARY_PATH="$prefix/lib:${LD_LIBRARY_PATH:-}" "$consumer/consumer"

@@ -2,14 +2,15 @@
 // cached cluster view, and the wrappers that shape what is stored (status, failsafe, sync,
 // failover) and skip writes that would change nothing. Backends only move bytes (the do_* hooks).
 //
-// Locking: mutex_ guards the cached view, the timings and the change-detection state. It is
-// never held while a hook runs, so a slow store cannot block readers of cluster(), and a hook may
-// call back into the public API.
+// Locking: the state's mutex guards the cached view, the timings and the change-detection state
+// (abstract_dcs_state.hpp). It is never held while a hook runs, so a slow store cannot block
+// readers of cluster(), and a hook may call back into the public API.
 #include "dcs/abstract_dcs.hpp"
 
 #include <algorithm>
 #include <exception>
 
+#include "abstract_dcs_state.hpp"
 #include "dcs/errors.hpp"
 #include "log.hpp"
 #include "model/patroni_json.hpp"
@@ -19,13 +20,6 @@ namespace dcs {
 namespace {
 
 constexpr const char* kOptime = "optime";
-
-std::string collapse_slashes(const std::string& path) {
-  std::string out;
-  for (char c : path)
-    if (c != '/' || out.empty() || out.back() != '/') out += c;
-  return out;
-}
 
 /// Keys under `prefix`, made relative to it; anything else the backend returned is dropped.
 std::vector<StoredKey> relative_to(std::vector<StoredKey> keys, const std::string& prefix) {
@@ -46,63 +40,40 @@ std::string status_text(const nlohmann::json& status) {
   return model::to_patroni_json_ordered(out);
 }
 
-/// What get_cluster remembers of the stored status for change detection: the optime, plus slots
-/// and retain_slots when they hold something (so an empty list does not force a rewrite).
-nlohmann::json remembered_status(const Status& status) {
-  nlohmann::json out = nlohmann::json::object();
-  out[kOptime] = status.last_lsn;
-  if (status.slots && !status.slots->empty()) out["slots"] = *status.slots;
-  if (!status.retain_slots.empty()) out["retain_slots"] = status.retain_slots;
-  return out;
-}
-
 }  // namespace
 
-AbstractDCS::AbstractDCS(DCSSettings settings)
-    : settings_(std::move(settings)),
-      clock_(settings_.clock ? settings_.clock : steady_clock()),
-      base_path_(collapse_slashes("/" + settings_.namespace_ + "/" + settings_.scope)),
-      ttl_(settings_.ttl),
-      loop_wait_(settings_.loop_wait),
-      retry_timeout_(settings_.retry_timeout),
-      // Patroni starts from {}: an empty failsafe is not written before the first read.
-      last_failsafe_(nlohmann::json::object()) {}
-
-const nlohmann::json& AbstractDCS::remembered_status_locked() {
-  if (status_from_last_loaded_ && last_loaded_) last_status_ = remembered_status(last_loaded_->status);
-  status_from_last_loaded_ = false;
-  return last_status_;
-}
-
-// Position by position: the same member object (members are immutable and shared between
-// views) keeps what its version said; any other is parsed, and the count of old ones follows.
-// The memo only watches the objects (weak references), so no member outlives its views because
-// of it. A member joining or leaving shifts the positions after it: those are parsed once more.
-bool AbstractDCS::has_pre_2_1_member_locked(const Cluster& view) {
-  const auto same_object = [](const std::weak_ptr<const Member>& seen, const MemberPtr& member) {
-    return !seen.owner_before(member) && !member.owner_before(seen);
-  };
-  const std::size_t count = view.members.size();
-  for (std::size_t i = count; i < member_ages_.size(); ++i) pre_2_1_members_ -= member_ages_[i].pre_2_1;
-  member_ages_.resize(count);
-  for (std::size_t i = 0; i < count; ++i) {
-    const auto& member = view.members[i];
-    auto& age = member_ages_[i];
-    if (same_object(age.member, member)) continue;
-    pre_2_1_members_ -= age.pre_2_1;
-    const auto version = member->patroni_version();
-    age.member = member;
-    age.pre_2_1 = version && *version < std::array<int, 3>{2, 1, 0};
-    pre_2_1_members_ += age.pre_2_1;
-  }
-  return pre_2_1_members_ > 0;
-}
+AbstractDCS::AbstractDCS(DCSSettings settings) : state_(std::make_unique<State>(std::move(settings))) {}
 
 AbstractDCS::~AbstractDCS() = default;
 
+const std::string& AbstractDCS::base_path() const noexcept {
+  return state_->base_path;
+}
+const DCSSettings& AbstractDCS::settings() const noexcept {
+  return state_->settings;
+}
+const Clock& AbstractDCS::clock() const noexcept {
+  return *state_->clock;
+}
+const std::string& AbstractDCS::name() const noexcept {
+  return state_->settings.name;
+}
+const std::string& AbstractDCS::scope() const noexcept {
+  return state_->settings.scope;
+}
+std::optional<int> AbstractDCS::citus_group() const noexcept {
+  return state_->settings.citus_group;
+}
+bool AbstractDCS::is_citus_coordinator() const noexcept {
+  return state_->settings.citus_group == 0;
+}
+std::string AbstractDCS::member_path() const {
+  return client_path("members/" + state_->settings.name);
+}
+
 std::string AbstractDCS::client_path(std::string_view path) const {
-  std::string out = base_path_;
-  if (settings_.citus_group) out += "/" + std::to_string(*settings_.citus_group);
+  std::string out = state_->base_path;
+  if (state_->settings.citus_group) out += "/" + std::to_string(*state_->settings.citus_group);
   out += '/';
   const auto first = path.find_first_not_of('/');
   if (first != std::string_view::npos) out += path.substr(first);
@@ -110,26 +81,26 @@ std::string AbstractDCS::client_path(std::string_view path) const {
 }
 
 std::string AbstractDCS::cluster_prefix() const {
-  return is_citus_coordinator() ? base_path_ + "/" : client_path("");
+  return is_citus_coordinator() ? state_->base_path + "/" : client_path("");
 }
 
 std::chrono::seconds AbstractDCS::ttl() const {
-  std::lock_guard lock(mutex_);
-  return ttl_;
+  std::lock_guard lock(state_->mutex);
+  return state_->ttl;
 }
 
 std::chrono::seconds AbstractDCS::loop_wait() const {
-  std::lock_guard lock(mutex_);
-  return loop_wait_;
+  std::lock_guard lock(state_->mutex);
+  return state_->loop_wait;
 }
 
 std::chrono::seconds AbstractDCS::retry_timeout() const {
-  std::lock_guard lock(mutex_);
-  return retry_timeout_;
+  std::lock_guard lock(state_->mutex);
+  return state_->retry_timeout;
 }
 
 void AbstractDCS::log(LogLevel level, std::string_view message) const {
-  detail::Logger(settings_.log_sink, "dcs")(level, std::string(message));
+  detail::Logger(state_->settings.log_sink, "dcs")(level, std::string(message));
 }
 
 // --- reads ---------------------------------------------------------------------------------------
@@ -137,54 +108,28 @@ void AbstractDCS::log(LogLevel level, std::string_view message) const {
 std::shared_ptr<const Cluster> AbstractDCS::load_cluster(const std::shared_ptr<const Cluster>& previous) {
   if (is_citus_coordinator()) {
     // The coordinator reads every group at once: its own is group 0, the others are workers.
-    const auto prefix = base_path_ + "/";
+    const auto prefix = state_->base_path + "/";
     return std::make_shared<const Cluster>(
         Cluster::from_citus_keys(relative_to(load_keys(prefix), prefix), previous.get()));
   }
   const auto prefix = client_path("");
   const auto keys = relative_to(load_keys(prefix), prefix);
-  std::unique_lock lock(mutex_);
-  if (previous && previous == last_read_view_ && last_read_.matches(keys)) return previous;
+  std::unique_lock lock(state_->mutex);
+  if (previous && previous == state_->last_read_view && state_->last_read.matches(keys)) return previous;
   lock.unlock();
   auto view = std::make_shared<const Cluster>(Cluster::from_keys(keys, previous.get()));
   lock.lock();
-  last_read_.assign(keys);
-  last_read_view_ = view;
+  state_->last_read.assign(keys);
+  state_->last_read_view = view;
   return view;
-}
-
-// Only what identifies a value is kept: no per-key allocation survives the read, so a large read
-// leaves the heap as it found it, and the two buffers keep their capacity from read to read.
-bool AbstractDCS::ReadFingerprint::matches(const std::vector<StoredKey>& keys) const {
-  if (stamps.size() != 2 * keys.size()) return false;
-  std::string_view rest = names;
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    const auto& key = keys[i];
-    // A version 0 does not identify a value: such a read is always built.
-    if (key.version == 0 || key.version != stamps[2 * i] || key.session != stamps[2 * i + 1]) return false;
-    if (!rest.starts_with(key.key) || rest.size() == key.key.size() || rest[key.key.size()] != '\0') return false;
-    rest.remove_prefix(key.key.size() + 1);
-  }
-  return true;
-}
-
-void AbstractDCS::ReadFingerprint::assign(const std::vector<StoredKey>& keys) {
-  names.clear();
-  stamps.clear();
-  stamps.reserve(2 * keys.size());
-  for (const auto& key : keys) {
-    names.append(key.key).push_back('\0');
-    stamps.push_back(key.version);
-    stamps.push_back(key.session);
-  }
 }
 
 std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
   std::shared_ptr<const Cluster> cluster;
   std::shared_ptr<const Cluster> previous;
   {
-    std::lock_guard lock(mutex_);
-    previous = last_loaded_;
+    std::lock_guard lock(state_->mutex);
+    previous = state_->last_loaded;
   }
   try {
     cluster = load_cluster(previous);
@@ -204,40 +149,36 @@ std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
   if (cluster == previous) {
     // A cache handed out the view we already hold: the status and failsafe remembered from it
     // (or written since) are still right, and re-deriving them would only cost allocations.
-    std::lock_guard lock(mutex_);
-    cluster_ = cluster;
-    cluster_valid_till_ = clock_->now() + ttl_;
+    std::lock_guard lock(state_->mutex);
+    state_->cluster = cluster;
+    state_->cluster_valid_till = state_->clock->now() + state_->ttl;
     return cluster;
   }
-  std::lock_guard lock(mutex_);
-  cluster_ = cluster;
-  last_loaded_ = cluster;
-  cluster_valid_till_ = clock_->now() + ttl_;
+  std::lock_guard lock(state_->mutex);
+  state_->cluster = cluster;
+  state_->last_loaded = cluster;
+  state_->cluster_valid_till = state_->clock->now() + state_->ttl;
   // Nothing is copied: the status is derived from the view when a write needs it, and the
   // failsafe is the view's own (shared) object.
-  status_from_last_loaded_ = true;
-  last_failsafe_ = cluster->failsafe;
+  state_->status_from_last_loaded = true;
+  state_->last_failsafe = cluster->failsafe;
   return cluster;
 }
 
-const std::shared_ptr<const Cluster>* AbstractDCS::valid_cluster_locked() const {
-  return cluster_ && cluster_valid_till_ > clock_->now() ? &cluster_ : nullptr;
-}
-
 std::shared_ptr<const Cluster> AbstractDCS::cluster() const {
-  std::lock_guard lock(mutex_);
-  const auto* view = valid_cluster_locked();
+  std::lock_guard lock(state_->mutex);
+  const auto* view = state_->valid_cluster_locked();
   return view ? *view : nullptr;
 }
 
 void AbstractDCS::reset_cluster() {
-  std::lock_guard lock(mutex_);
-  cluster_.reset();
-  cluster_valid_till_ = {};
+  std::lock_guard lock(state_->mutex);
+  state_->cluster.reset();
+  state_->cluster_valid_till = {};
 }
 
 std::shared_ptr<const Cluster> AbstractDCS::get_citus_coordinator() {
-  const auto prefix = base_path_ + "/0/";
+  const auto prefix = state_->base_path + "/0/";
   try {
     return std::make_shared<const Cluster>(Cluster::from_keys(relative_to(load_keys(prefix), prefix)));
   } catch (const std::exception& e) {
@@ -345,10 +286,10 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
   nlohmann::json status = value;
   bool changed = false;
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(state_->mutex);
     // A caller that only knows the optime (delete_leader, write_leader_optime) keeps the slots
     // the store already has.
-    const auto& remembered = remembered_status_locked();
+    const auto& remembered = state_->remembered_status_locked();
     for (const char* name : {"slots", "retain_slots"}) {
       if (status.contains(name) || !remembered.is_object()) continue;
       const auto it = remembered.find(name);
@@ -359,17 +300,17 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
     changed = !deep_compare(previous, status);
   }
   if (changed && do_write_status(status_text(status))) {
-    std::lock_guard lock(mutex_);
-    last_status_ = status;
-    status_from_last_loaded_ = false;
+    std::lock_guard lock(state_->mutex);
+    state_->last_status = status;
+    state_->status_from_last_loaded = false;
   }
 
   // Members older than Patroni 2.1.0 only read optime/leader: keep it up to date while one is
   // around.
   bool legacy_reader = false;
   {
-    std::lock_guard lock(mutex_);
-    if (const auto* view = valid_cluster_locked()) legacy_reader = has_pre_2_1_member_locked(**view);
+    std::lock_guard lock(state_->mutex);
+    if (const auto* view = state_->valid_cluster_locked()) legacy_reader = state_->legacy_members.any_in(**view);
   }
   if (!legacy_reader) return;
   const auto optime = status.find(kOptime);
@@ -377,9 +318,9 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
   const auto lsn = model::python_int(*optime);
   if (!lsn) return;
   {
-    std::lock_guard lock(mutex_);
-    if (last_leader_optime_.value_or(0) == *lsn) return;
-    last_leader_optime_ = *lsn;
+    std::lock_guard lock(state_->mutex);
+    if (state_->last_leader_optime.value_or(0) == *lsn) return;
+    state_->last_leader_optime = *lsn;
   }
   do_write_leader_optime(std::to_string(*lsn));
 }
@@ -387,12 +328,13 @@ void AbstractDCS::write_status(const nlohmann::json& value) {
 void AbstractDCS::write_failsafe(const nlohmann::json& value) {
   bool unchanged = false;
   {
-    std::lock_guard lock(mutex_);
-    unchanged = last_failsafe_ && last_failsafe_->is_object() && deep_compare(*last_failsafe_, value);
+    std::lock_guard lock(state_->mutex);
+    unchanged =
+        state_->last_failsafe && state_->last_failsafe->is_object() && deep_compare(*state_->last_failsafe, value);
   }
   if (!unchanged && do_write_failsafe(to_patroni_json(value))) {
-    std::lock_guard lock(mutex_);
-    last_failsafe_ = value;
+    std::lock_guard lock(state_->mutex);
+    state_->last_failsafe = value;
   }
 }
 
@@ -408,23 +350,23 @@ bool AbstractDCS::watch(std::optional<std::int64_t> leader_version, std::chrono:
 
 void AbstractDCS::set_ttl(std::chrono::seconds ttl) {
   {
-    std::lock_guard lock(mutex_);
-    if (ttl_ == ttl) return;
-    ttl_ = ttl;
+    std::lock_guard lock(state_->mutex);
+    if (state_->ttl == ttl) return;
+    state_->ttl = ttl;
   }
   on_ttl_changed(ttl);
 }
 
 void AbstractDCS::set_loop_wait(std::chrono::seconds loop_wait) {
-  std::lock_guard lock(mutex_);
-  loop_wait_ = loop_wait;
+  std::lock_guard lock(state_->mutex);
+  state_->loop_wait = loop_wait;
 }
 
 void AbstractDCS::set_retry_timeout(std::chrono::seconds retry_timeout) {
   {
-    std::lock_guard lock(mutex_);
-    if (retry_timeout_ == retry_timeout) return;
-    retry_timeout_ = retry_timeout;
+    std::lock_guard lock(state_->mutex);
+    if (state_->retry_timeout == retry_timeout) return;
+    state_->retry_timeout = retry_timeout;
   }
   on_retry_timeout_changed(retry_timeout);
 }

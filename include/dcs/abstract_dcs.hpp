@@ -7,12 +7,10 @@
 // Callers in failsafe mode tell "the store said no" from "there is no store" that way.
 #pragma once
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,13 +49,13 @@ class DCS_EXPORT AbstractDCS {
 
   // --- paths -------------------------------------------------------------------------------
   /// "/<namespace>/<scope>" with repeated slashes collapsed.
-  const std::string& base_path() const noexcept { return base_path_; }
+  const std::string& base_path() const noexcept;
   /// base_path [+ "/<group>" for Citus] + "/" + path without its leading slashes.
   std::string client_path(std::string_view path) const;
   std::string initialize_path() const { return client_path("initialize"); }
   std::string config_path() const { return client_path("config"); }
   std::string members_path() const { return client_path("members/"); }
-  std::string member_path() const { return client_path("members/" + settings_.name); }
+  std::string member_path() const;
   std::string leader_path() const { return client_path("leader"); }
   std::string failover_path() const { return client_path("failover"); }
   std::string history_path() const { return client_path("history"); }
@@ -69,13 +67,13 @@ class DCS_EXPORT AbstractDCS {
   /// client_path("") otherwise. Always ends with "/".
   std::string cluster_prefix() const;
 
-  const std::string& name() const noexcept { return settings_.name; }
-  const std::string& scope() const noexcept { return settings_.scope; }
+  const std::string& name() const noexcept;
+  const std::string& scope() const noexcept;
   std::chrono::seconds ttl() const;
   std::chrono::seconds loop_wait() const;
   std::chrono::seconds retry_timeout() const;
-  std::optional<int> citus_group() const noexcept { return settings_.citus_group; }
-  bool is_citus_coordinator() const noexcept { return settings_.citus_group == 0; }
+  std::optional<int> citus_group() const noexcept;
+  bool is_citus_coordinator() const noexcept;
 
   // --- reads -------------------------------------------------------------------------------
   /// Reads the whole cluster (a Citus coordinator also reads every worker group). The result
@@ -144,8 +142,8 @@ class DCS_EXPORT AbstractDCS {
  protected:
   explicit AbstractDCS(DCSSettings settings);
 
-  const DCSSettings& settings() const noexcept { return settings_; }
-  const Clock& clock() const noexcept { return *clock_; }
+  const DCSSettings& settings() const noexcept;
+  const Clock& clock() const noexcept;
   void log(LogLevel level, std::string_view message) const;
 
   // --- backend hooks (Patroni's underscore methods) ----------------------------------------
@@ -182,56 +180,10 @@ class DCS_EXPORT AbstractDCS {
   virtual void on_retry_timeout_changed(std::chrono::seconds /*retry_timeout*/) {}
 
  private:
-  /// What identifies a read's keys: their names, versions and sessions, in order. Idle clusters
-  /// are read again and again unchanged (members skip writes that would change nothing); a read
-  /// that matches the last one hands back the view built from it, not a copy of it.
-  struct ReadFingerprint {
-    std::string names;                 // every name, each followed by a NUL
-    std::vector<std::int64_t> stamps;  // version, session of each key
-    bool matches(const std::vector<StoredKey>& keys) const;
-    void assign(const std::vector<StoredKey>& keys);
-  };
-
-  /// The view cluster() hands out while it is valid, else null. Needs mutex_.
-  const std::shared_ptr<const Cluster>* valid_cluster_locked() const;
-  /// The status last read or written, derived now if it was marked from a read. Needs mutex_.
-  const nlohmann::json& remembered_status_locked();
-  /// Whether a member of `view` runs a Patroni older than 2.1.0 (view.min_version() below it),
-  /// parsing only the members that are not the very objects the last call saw at the same
-  /// position (a busy cluster rewrites a member or two between status writes), and keeping a
-  /// count instead of a minimum: the other members cost one identity check each. Needs mutex_.
-  bool has_pre_2_1_member_locked(const Cluster& view);
-
-  /// A member object (watched, not kept) and whether its version is older than 2.1.0.
-  struct MemberAge {
-    std::weak_ptr<const Member> member;
-    bool pre_2_1 = false;
-  };
-
-  DCSSettings settings_;
-  std::shared_ptr<const Clock> clock_;
-  std::string base_path_;
-
-  mutable std::mutex mutex_;  // guards everything below: get_cluster may run on several threads
-  std::chrono::seconds ttl_;
-  std::chrono::seconds loop_wait_;
-  std::chrono::seconds retry_timeout_;
-  std::shared_ptr<const Cluster> cluster_;
-  std::shared_ptr<const Cluster> last_loaded_;  // survives reset_cluster: members to reuse
-  Clock::time_point cluster_valid_till_{};
-  // The last status read or written (null: none). A read only marks it as last_loaded_'s: the
-  // JSON is derived when a status write first needs it, so reads that write nothing (patronictl)
-  // never build it.
-  nlohmann::json last_status_;
-  bool status_from_last_loaded_ = false;       // last_status_ is still to be derived from last_loaded_
-  SharedValue<nlohmann::json> last_failsafe_;  // last failsafe read or written (empty: none)
-  std::optional<std::int64_t> last_leader_optime_;
-  // What has_pre_2_1_member_locked found last, position by position, and how many are old.
-  std::vector<MemberAge> member_ages_;
-  std::size_t pre_2_1_members_ = 0;
-  // The keys the default load_cluster last built `last_read_view_` from.
-  ReadFingerprint last_read_;
-  std::shared_ptr<const Cluster> last_read_view_;
+  /// Everything the class remembers between calls (src/abstract_dcs_state.hpp): behind a
+  /// pointer, so that it can change without changing this class's layout.
+  struct State;
+  std::unique_ptr<State> state_;
 };
 
 }  // namespace dcs
