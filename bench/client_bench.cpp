@@ -2,8 +2,10 @@
 //
 //   client_bench --endpoint http://127.0.0.1:2379 [google benchmark flags]
 //
-// Each pair of benchmarks sends the same JSON body: the raw loop posts a pre-built body and
-// ignores the answer; the client encodes the request, parses and decodes the answer. The pairs
+// Each pair of benchmarks sends the same request: the raw loop posts a pre-built body, with the
+// gRPC headers the client sends (hasleader, Grpc-Timeout: recorded from the client through the
+// proxy of recording_proxy.hpp, since a deadline costs etcd time of its own), and ignores the
+// answer; the client encodes the request, parses and decodes the answer. The pairs
 // run interleaved (raw, client, raw, client, ...) with repetitions, and the median ratio
 // client / raw is printed at the end; the target is <= 1.15.
 #include <benchmark/benchmark.h>
@@ -17,9 +19,11 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "raw_curl_loop.hpp"
+#include "recording_proxy.hpp"
 
 namespace {
 
@@ -53,11 +57,29 @@ RawCurlLoop& raw() {
   return instance;
 }
 
+// The header lists the client sends with a range and a put (set in main, before any benchmark).
+RawCurlLoop::Headers g_range_headers, g_put_headers;
+
+void record_client_headers() {
+  RecordingProxy proxy(g_endpoint);
+  Etcd3Options options;
+  options.endpoints = {proxy.url()};
+  options.use_proxies = true;  // keep talking to the proxy, not to the members etcd lists
+  Etcd3Client recorded(options);
+  recorded.range({.key = kKey});
+  recorded.put({.key = kKey, .value = kValue});
+  for (const auto& call : proxy.take()) {
+    if (call.path.ends_with("/kv/range")) g_range_headers = RawCurlLoop::make_headers(call.headers);
+    if (call.path.ends_with("/kv/put")) g_put_headers = RawCurlLoop::make_headers(call.headers);
+  }
+  if (!g_range_headers || !g_put_headers) throw std::runtime_error("the client's range and put were not recorded");
+}
+
 void BM_Range_Raw(benchmark::State& state) {
   const std::string url = g_endpoint + "/v3/kv/range";
   const std::string body = R"({"key":")" + base64(kKey) + R"("})";
   for (auto _ : state) {
-    if (raw().post(url, body) != 200) state.SkipWithError("raw range failed");
+    if (raw().post(url, body, g_range_headers.get()) != 200) state.SkipWithError("raw range failed");
   }
 }
 
@@ -73,7 +95,7 @@ void BM_Put_Raw(benchmark::State& state) {
   const std::string url = g_endpoint + "/v3/kv/put";
   const std::string body = R"({"key":")" + base64(kKey) + R"(","value":")" + base64(kValue) + R"("})";
   for (auto _ : state) {
-    if (raw().post(url, body) != 200) state.SkipWithError("raw put failed");
+    if (raw().post(url, body, g_put_headers.get()) != 200) state.SkipWithError("raw put failed");
   }
 }
 
@@ -155,6 +177,7 @@ int main(int argc, char** argv) {
   int bench_argc = static_cast<int>(args.size());
   benchmark::Initialize(&bench_argc, args.data());
 
+  record_client_headers();
   // Warm both paths (version detection, connection set-up) before measuring.
   client().put({.key = kKey, .value = kValue});
   raw().post(g_endpoint + "/v3/kv/range", R"({"key":")" + base64(kKey) + R"("})");
@@ -179,9 +202,10 @@ int main(int argc, char** argv) {
   const RangeRequest range_request{.key = kKey};
   const PutRequest put_request{.key = kKey, .value = kValue};
   paired(
-      "Range", 3000, [&] { raw().post(range_url, range_body); }, [&] { client().range(range_request); });
+      "Range", 3000, [&] { raw().post(range_url, range_body, g_range_headers.get()); },
+      [&] { client().range(range_request); });
   paired(
-      "Put", 3000, [&] { raw().post(put_url, put_body); }, [&] { client().put(put_request); });
+      "Put", 3000, [&] { raw().post(put_url, put_body, g_put_headers.get()); }, [&] { client().put(put_request); });
   std::printf("raw loop connections: %ld (keep-alive: expect 1)\n", raw().connects());
   benchmark::Shutdown();
   return 0;

@@ -21,8 +21,8 @@ class Server;
 struct RecordedCall {
   std::string path;  ///< e.g. "/v3/kv/put"
   std::string body;
-  /// The headers that change what etcd does with the request ("Grpc-*", "Authorization"), as
-  /// "Name: value": the raw side sends them too.
+  /// The gRPC headers, which change what etcd does with the request ("Grpc-Metadata-hasleader",
+  /// "Grpc-Timeout"), as "Name: value": the raw side sends them too.
   std::vector<std::string> headers;
 };
 

@@ -51,7 +51,9 @@ class LegacyMemberCount {
   std::size_t pre_2_1_ = 0;
 };
 
-struct AbstractDCS::State {
+// Hidden: AbstractDCS is exported and its nested types would be too; nothing outside the library
+// names this one.
+struct __attribute__((visibility("hidden"))) AbstractDCS::State {
   explicit State(DCSSettings settings_in);
 
   /// The view cluster() hands out while it is valid, else null. Needs mutex.
