@@ -153,7 +153,9 @@ TEST_F(FailoverUnit, NoLeaderEverywhereUntilTheBudgetEndsIsReportedAsNoLeader) {
   a.answer("/v3/kv/put", 503, std::string(rec::kErrNoLeader));
   b.answer("/v3/kv/put", 503, std::string(rec::kErrNoLeader));
   Etcd3Options o = options({a.url(), b.url()});
-  o.retry_timeout = std::chrono::seconds(1);
+  // The first pause between rounds is 100 ms plus up to 800 ms of jitter: a 1 s budget left too
+  // little for a second round when the first one was slow (under TSan on a loaded machine).
+  o.retry_timeout = std::chrono::seconds(3);
   Etcd3Client client(o);
   try {
     client.put({.key = "k", .value = "v"});
