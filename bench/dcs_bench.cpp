@@ -477,7 +477,7 @@ json section_getcluster() {
   RawCurlLoop raw;
   json out = json::object();
   print_header("get_cluster, direct read (patronictl mode: one range over the cluster prefix; microseconds)");
-  for (const auto& [members, base_n] : std::vector<std::pair<int, int>>{{3, 2000}, {100, 500}, {1000, 100}}) {
+  for (const auto& [members, base_n] : std::vector<std::pair<int, int>>{{3, 2000}, {100, 500}, {1000, 300}}) {
     if (g_options.members != 0 && members != g_options.members) continue;
     const std::string scope = "libdcs-bench-gc-" + std::to_string(members), p = "/service/" + scope + "/";
     const auto names = admin.populate_cluster(scope, members, member_lease);
