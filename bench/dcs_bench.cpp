@@ -31,8 +31,9 @@
 // each operation once through an in-process recording proxy (recording_proxy.hpp), and the
 // recorded bodies, with its lease id replaced by the measured instance's, are what the raw side
 // posts, with the headers etcd acts on (Grpc-Metadata-hasleader, Grpc-Timeout: a deadline costs
-// etcd some µs per request of its own work, which is not libdcs's overhead). Each recorded sequence is replayed once at
-// start-up and must succeed (200, a txn that succeeded, a keepalive that found the lease) before anything is measured.
+// etcd some µs per request of its own work, which is not libdcs's overhead). Each recorded
+// sequence is replayed once at start-up and must succeed (200, a txn that succeeded, a keepalive
+// that found the lease) before anything is measured.
 //
 // Pairing: each iteration runs the raw sequence, then the libdcs operation, timing each, so
 // machine noise on the shared cores hits both alike; reported are medians and the ratio

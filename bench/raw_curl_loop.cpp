@@ -17,8 +17,6 @@ RawCurlLoop::Headers RawCurlLoop::make_headers(const std::vector<std::string>& e
 }
 
 RawCurlLoop::RawCurlLoop() : handle_(curl_easy_init()), own_headers_(make_headers({})) {
-  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, own_headers_.get());
-  headers_set_ = own_headers_.get();
   curl_easy_setopt(handle_, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(handle_, CURLOPT_WRITEDATA, &response_);
   curl_easy_setopt(handle_, CURLOPT_TCP_NODELAY, 1L);
@@ -32,11 +30,7 @@ RawCurlLoop::~RawCurlLoop() {
 
 long RawCurlLoop::post(const std::string& url, const std::string& body, const curl_slist* headers) {
   response_.clear();
-  if (headers == nullptr) headers = own_headers_.get();
-  if (headers != headers_set_) {
-    curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers);
-    headers_set_ = headers;
-  }
+  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, headers != nullptr ? headers : own_headers_.get());
   curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
   curl_easy_setopt(handle_, CURLOPT_POST, 1L);  // after a get()
   curl_easy_setopt(handle_, CURLOPT_POSTFIELDS, body.c_str());
@@ -46,11 +40,8 @@ long RawCurlLoop::post(const std::string& url, const std::string& body, const cu
 
 long RawCurlLoop::get(const std::string& url) {
   response_.clear();
-  // A caller's list from an earlier post may be gone by now.
-  if (headers_set_ != own_headers_.get()) {
-    curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, own_headers_.get());
-    headers_set_ = own_headers_.get();
-  }
+  // Not a caller's list from an earlier post: it may be gone by now.
+  curl_easy_setopt(handle_, CURLOPT_HTTPHEADER, own_headers_.get());
   curl_easy_setopt(handle_, CURLOPT_URL, url.c_str());
   curl_easy_setopt(handle_, CURLOPT_HTTPGET, 1L);
   return perform();

@@ -33,7 +33,6 @@ class RawCurlLoop {
 
   CURL* handle_;
   Headers own_headers_;
-  const curl_slist* headers_set_ = nullptr;  // the list the handle holds now
   std::string response_;
   long connects_ = 0;
 };

@@ -1,8 +1,9 @@
 // A forwarding HTTP proxy on a free loopback port that records every request it passes on to
 // etcd. dcs_bench points a throw-away Etcd3 at it to learn exactly which requests (paths and
-// bodies) each libdcs operation sends, so the raw side of a paired measurement sends the same
-// bytes (and gRPC headers) instead of a hand-written guess. Watch streams are held open silently (never forwarded):
-// nothing measured depends on them and a forwarded stream would tie up the forwarding handle.
+// bodies, and the gRPC headers) each libdcs operation sends, so the raw side of a paired
+// measurement sends the same bytes instead of a hand-written guess. Watch streams are held open
+// silently (never forwarded): nothing measured depends on them and a forwarded stream would tie
+// up the forwarding handle.
 #pragma once
 
 #include <condition_variable>

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake pkg-config git curl ca-certificates clang-format
+  # objdump: scripts/test.sh checks the installed soname
+  binutils
   libcurl4-openssl-dev nlohmann-json3-dev libssl-dev libsimdjson-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
   # examples/ha_daemon and examples/dcsctl read Patroni-style YAML configuration files.

@@ -19,8 +19,6 @@ namespace dcs {
 
 namespace {
 
-constexpr const char* kOptime = "optime";
-
 /// Keys under `prefix`, made relative to it; anything else the backend returned is dropped.
 std::vector<StoredKey> relative_to(std::vector<StoredKey> keys, const std::string& prefix) {
   // In place: no second vector, no string moved that stays.

@@ -19,7 +19,7 @@ std::string collapse_slashes(const std::string& path) {
 /// and retain_slots when they hold something (so an empty list does not force a rewrite).
 nlohmann::json remembered_status(const Status& status) {
   nlohmann::json out = nlohmann::json::object();
-  out["optime"] = status.last_lsn;
+  out[kOptime] = status.last_lsn;
   if (status.slots && !status.slots->empty()) out["slots"] = *status.slots;
   if (!status.retain_slots.empty()) out["retain_slots"] = status.retain_slots;
   return out;

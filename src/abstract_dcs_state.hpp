@@ -20,6 +20,9 @@
 
 namespace dcs {
 
+/// The status key that holds the leader's LSN (also the legacy optime/leader key's meaning).
+inline constexpr const char* kOptime = "optime";
+
 /// What identifies a read's keys: their names, versions and sessions, in order. Idle clusters
 /// are read again and again unchanged (members skip writes that would change nothing); a read
 /// that matches the last one hands back the view built from it, not a copy of it.
