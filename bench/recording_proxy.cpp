@@ -45,7 +45,10 @@ RecordingProxy::RecordingProxy(std::string upstream)
     }
     std::lock_guard lock(mutex_);
     calls_.push_back({req.path, req.body, etcd_headers(req)});
-    res.status = static_cast<int>(upstream_handle_.post(upstream_ + req.path, req.body));
+    // Forwarded with those headers too: etcd then does with the request what it would have done
+    // without the proxy (a leaderless member refuses it, a deadline bounds it).
+    const auto headers = RawCurlLoop::make_headers(calls_.back().headers);
+    res.status = static_cast<int>(upstream_handle_.post(upstream_ + req.path, req.body, headers.get()));
     res.set_content(upstream_handle_.last_body(), "application/json");
   });
   port_ = server_->bind_to_any_port("127.0.0.1");

@@ -144,18 +144,13 @@ std::shared_ptr<const Cluster> AbstractDCS::get_cluster() {
     throw DCSError("unexpected error");
   }
 
-  if (cluster == previous) {
-    // A cache handed out the view we already hold: the status and failsafe remembered from it
-    // (or written since) are still right, and re-deriving them would only cost allocations.
-    std::lock_guard lock(state_->mutex);
-    state_->cluster = cluster;
-    state_->cluster_valid_till = state_->clock->now() + state_->ttl;
-    return cluster;
-  }
   std::lock_guard lock(state_->mutex);
   state_->cluster = cluster;
-  state_->last_loaded = cluster;
   state_->cluster_valid_till = state_->clock->now() + state_->ttl;
+  // A cache handed out the view we already hold: the status and failsafe remembered from it
+  // (or written since) are still right, and re-deriving them would only cost allocations.
+  if (cluster == previous) return cluster;
+  state_->last_loaded = cluster;
   // Nothing is copied: the status is derived from the view when a write needs it, and the
   // failsafe is the view's own (shared) object.
   state_->status_from_last_loaded = true;
